@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_VERSION ?= 2.13.0
+
+.PHONY: venv demo test lint type check bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# The CPU build of torch goes in first: a bare `torch` requirement would pull a multi-GB CUDA build.
+	# With a GPU (nvidia-smi present) the default build, which carries CUDA, is what we want.
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
+	else $(PIP) install -q torch==$(TORCH_VERSION) || \
+	     $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu; fi
+	$(PIP) install -q -e ".[tests,extra]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) examples/demo.py
+
+test: venv
+	$(PY) -m pytest -n 2 -q tests
+
+lint: venv
+	$(PY) -m ruff check sb3_lql tests examples benchmarks
+	$(PY) -m ruff format --check sb3_lql tests examples benchmarks
+
+type: venv
+	$(PY) -m mypy sb3_lql
+
+check: lint type test
+
+bench: venv
+	$(PY) benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,225 @@
+"""What LQL and NC-LQL share as SB3 off-policy algorithms: everything but the update itself."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.noise import ActionNoise
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, ReplayBufferSamples, Schedule
+from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
+
+from sb3_lql.common.critic import LangevinCritic
+from sb3_lql.common.langevin import SamplerStats
+from sb3_lql.common.policies import LangevinPolicy
+from sb3_lql.common.utils import check_action_space, check_positive_float, check_positive_int
+
+SelfLangevinQLearning = TypeVar("SelfLangevinQLearning", bound="LangevinQLearning")
+ReplaySamples = ReplayBufferSamples | DictReplayBufferSamples
+
+
+class LangevinQLearning(OffPolicyAlgorithm):
+    """
+    Base of LQL and NC-LQL: an SB3 off-policy algorithm whose policy is Langevin sampling over a twin
+    critic. Subclasses define the policy's sampler arguments and ``train()``.
+
+    :param policy: the policy model to use (``"MlpPolicy"``, ``"MultiInputPolicy"`` or a class)
+    :param env: the environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: learning rate of the critic's Adam, constant or a schedule of progress remaining
+    :param buffer_size: size of the replay buffer
+    :param learning_starts: how many steps of the model to collect transitions for before learning starts
+    :param batch_size: minibatch size for each gradient update
+    :param tau: the soft update coefficient ("Polyak update", between 0 and 1)
+    :param gamma: the discount factor
+    :param train_freq: update the model every ``train_freq`` steps, or a tuple ``(5, "step")``
+    :param gradient_steps: how many gradient steps after each rollout; -1 does as many as env steps
+    :param action_noise: optional extra exploration noise (the policy is already stochastic)
+    :param replay_buffer_class: replay buffer class (e.g. ``HerReplayBuffer``); ``None`` picks one
+    :param replay_buffer_kwargs: keyword arguments of the replay buffer
+    :param optimize_memory_usage: memory-efficient replay buffer variant
+    :param n_steps: n-step returns (SB3's ``NStepReplayBuffer``)
+    :param target_update_interval: update the target critic every ``target_update_interval`` gradient steps
+    :param inverse_temperature: w, the soft policy is pi(a|s) ∝ exp(w·Q(s, a))
+    :param step_size: the Langevin step size ε (at the clean level for NC-LQL)
+    :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
+    :param n_particles: Langevin chains per decision; best-of-N by min-Q at the clean level when > 1
+    :param reward_scale: rewards are multiplied by this in the TD target
+    :param stats_window_size: window size for the rollout logging
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments of the policy (``net_arch``, ``activation_fn``, ...)
+    :param verbose: 0 no output, 1 info, 2 debug
+    :param seed: seed for the pseudo random generators
+    :param device: device (cpu, cuda, ...); ``"auto"`` picks the GPU if there is one
+    :param _init_setup_model: whether or not to build the network at the creation of the instance
+    """
+
+    policy: LangevinPolicy
+    critic: LangevinCritic
+    critic_target: LangevinCritic
+    #: Names of the algorithm's own arguments that the policy's sampler takes.
+    sampler_arguments: ClassVar[tuple[str, ...]] = ("inverse_temperature", "normalize_grad", "n_particles")
+
+    def __init__(
+        self,
+        policy: str | type[BasePolicy],
+        env: GymEnv | str | None,
+        learning_rate: float | Schedule = 1e-4,
+        buffer_size: int = 1_000_000,
+        learning_starts: int = 100,
+        batch_size: int = 256,
+        tau: float = 0.005,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        action_noise: ActionNoise | None = None,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        target_update_interval: int = 1,
+        inverse_temperature: float = 500.0,
+        step_size: float = 1e-4,
+        normalize_grad: bool = True,
+        n_particles: int = 1,
+        reward_scale: float = 0.2,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        # Checked before anything is built: a bad value never reaches training.
+        check_positive_float("inverse_temperature", inverse_temperature)
+        check_positive_float("step_size", step_size)
+        check_positive_int("n_particles", n_particles)
+        check_positive_float("reward_scale", reward_scale)
+        check_positive_int("target_update_interval", target_update_interval)
+        if not isinstance(normalize_grad, bool | np.bool_):
+            raise ValueError(f"`normalize_grad` must be a bool, got {normalize_grad!r}")
+        clash = set(policy_kwargs or {}) & (set(self.sampler_arguments) | {"schedule", "n_levels"})
+        if clash:
+            raise ValueError(
+                f"{sorted(clash)} are arguments of {type(self).__name__} itself, not of policy_kwargs: "
+                f"pass them as {type(self).__name__}(..., {sorted(clash)[0]}=...)"
+            )
+        self.inverse_temperature = float(inverse_temperature)
+        self.step_size = float(step_size)
+        self.normalize_grad = bool(normalize_grad)
+        self.n_particles = int(n_particles)
+        self.reward_scale = float(reward_scale)
+        self.target_update_interval = target_update_interval
+        super().__init__(
+            policy,
+            env,  # type: ignore[arg-type]
+            learning_rate,
+            buffer_size,
+            learning_starts,
+            batch_size,
+            tau,
+            gamma,
+            train_freq,
+            gradient_steps,
+            action_noise,
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
+            policy_kwargs=policy_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            supported_action_spaces=None,  # checked below, with a clearer message
+            support_multi_env=True,
+            sde_support=False,
+        )
+        if self.action_space is not None:
+            check_action_space(self.action_space)
+        if _init_setup_model:
+            self._setup_model()
+
+    def _policy_sampler_kwargs(self) -> dict[str, Any]:
+        """The policy arguments that come from the algorithm's own hyperparameters."""
+        return {name: getattr(self, name) for name in self.sampler_arguments}
+
+    def _setup_model(self) -> None:
+        # The sampler's hyperparameters are the algorithm's (so RL-Zoo YAML and save/load see them):
+        # hand them to the policy for its construction without mixing them into `policy_kwargs`.
+        user_policy_kwargs = self.policy_kwargs
+        self.policy_kwargs = {**user_policy_kwargs, **self._policy_sampler_kwargs()}
+        try:
+            super()._setup_model()
+        finally:
+            self.policy_kwargs = user_policy_kwargs
+        self.critic = self.policy.critic
+        self.critic_target = self.policy.critic_target
+        self.batch_norm_stats = get_parameters_by_name(self.critic, ["running_"])
+        self.batch_norm_stats_target = get_parameters_by_name(self.critic_target, ["running_"])
+
+    # --- pieces of the update shared by both algorithms -------------------------------------------
+
+    def _td_target(self, batch: ReplaySamples) -> tuple[th.Tensor, th.Tensor, SamplerStats]:
+        """
+        y = reward_scale·r + γ·(1 - terminated)·min_i Q_targ_i(s', a'), a' ~ Langevin on the online critic.
+
+        :param batch: replay samples
+        :return: the TD target (batch,), the sampled next actions, the sampler's diagnostics
+        """
+        next_actions, stats = self.policy.sample_actions(batch.next_observations)
+        with th.no_grad():
+            next_q = self.critic_target(batch.next_observations, next_actions, self.policy.clean_level)
+            next_q = next_q.min(dim=0).values
+            # SB3's `dones` already excludes time-limit truncations (handle_timeout_termination).
+            discounts = batch.discounts if batch.discounts is not None else self.gamma
+            target = (
+                self.reward_scale * batch.rewards.flatten()
+                + (1.0 - batch.dones.flatten()) * th.as_tensor(discounts).flatten() * next_q
+            )
+        return target, next_actions, stats
+
+    @staticmethod
+    def _regression_loss(q_values: th.Tensor, target: th.Tensor) -> th.Tensor:
+        """Sum over critics of the mean squared error towards a shared target (batch,)."""
+        return ((q_values - target.unsqueeze(0)) ** 2).mean(dim=1).sum()
+
+    def _optimizer_step(self, loss: th.Tensor) -> None:
+        self.critic.optimizer.zero_grad()
+        loss.backward()
+        self.critic.optimizer.step()
+
+    def _update_targets(self, gradient_step: int) -> None:
+        if gradient_step % self.target_update_interval == 0:
+            polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+            polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
+
+    @staticmethod
+    def _record_sampler(logs: dict[str, list[float]], next_actions: th.Tensor, stats: SamplerStats) -> None:
+        logs["action_grad_norm"].append(stats.grad_norm.item())
+        logs["action_std"].append(next_actions.std(dim=0).mean().item())
+
+    def _log_train(self, logs: dict[str, list[float]], gradient_steps: int) -> None:
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        for key, values in logs.items():
+            self.logger.record(f"train/{key}", float(np.mean(values)))
+        self.logger.record("train/nonfinite_action_grads", int(self.policy.nonfinite_grad_count.item()))
+
+    @staticmethod
+    def _new_logs() -> dict[str, list[float]]:
+        return defaultdict(list)
+
+    # --- saving -----------------------------------------------------------------------------------
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "critic", "critic_target"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        return ["policy", "critic.optimizer"], []

@@ -1,0 +1,146 @@
+"""NC-LQL: Langevin Q-Learning with a noise-conditioned critic and annealed Langevin (SPEC.md, section 2)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+import torch as th
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
+
+from sb3_lql.common.base_algorithm import LangevinQLearning
+from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy, NCLQLPolicy, check_noise_ladder
+
+SelfNCLQL = TypeVar("SelfNCLQL", bound="NCLQL")
+
+
+class NCLQL(LangevinQLearning):
+    """
+    Noise-conditioned Langevin Q-Learning. The twin critic Q(s, ã, l) is conditioned on a geometric
+    ladder of noise levels σ_0 > ... > σ_{L-1}; level L-1 is the clean critic, trained by TD, and
+    each level l < L-1 regresses the clean value of replayed actions from actions noised by σ_l, so
+    it learns a Gaussian-smoothed landscape. Actions come from annealed Langevin, smoothest level
+    first. No actor, no entropy estimate.
+
+    :param policy: ``"MlpPolicy"``, ``"MultiInputPolicy"`` or a policy class
+    :param env: the environment to learn from (if registered in Gym, can be str)
+    :param n_noise_levels: number of noise levels L (>= 2)
+    :param sigma_max: largest noise level σ_0
+    :param sigma_min: smallest noise level σ_{L-1}
+    :param langevin_steps_per_level: Langevin steps T per level (L·T critic gradients per action)
+    :param step_size: the step size ε at the clean level; level l uses ε·(σ_l/σ_{L-1})²
+    :param inverse_temperature: w of the soft policy
+    :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
+    :param n_particles: chains per decision, best-of-N by min-Q at the clean level when > 1
+    :param reward_scale: rewards are multiplied by this in the TD target
+    :param kwargs: every other argument of SB3's off-policy algorithms, as in SAC (``learning_rate``,
+        ``buffer_size``, ``learning_starts``, ``batch_size``, ``tau``, ``gamma``, ``train_freq``,
+        ``gradient_steps``, ``replay_buffer_class``, ``target_update_interval``, ``tensorboard_log``,
+        ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...): see
+        :class:`~sb3_lql.common.base_algorithm.LangevinQLearning`
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    policy: NCLQLPolicy
+    sampler_arguments = (
+        *LangevinQLearning.sampler_arguments,
+        "step_size",
+        "n_noise_levels",
+        "sigma_max",
+        "sigma_min",
+        "langevin_steps_per_level",
+    )
+
+    def __init__(
+        self,
+        policy: str | type[NCLQLPolicy],
+        env: GymEnv | str | None,
+        n_noise_levels: int = 10,
+        sigma_max: float = 0.1,
+        sigma_min: float = 0.001,
+        langevin_steps_per_level: int = 2,
+        step_size: float = 1e-4,
+        inverse_temperature: float = 500.0,
+        normalize_grad: bool = True,
+        n_particles: int = 1,
+        reward_scale: float = 0.2,
+        **kwargs: Any,
+    ):
+        check_noise_ladder(n_noise_levels, sigma_max, sigma_min)
+        self.n_noise_levels = int(n_noise_levels)
+        self.sigma_max = float(sigma_max)
+        self.sigma_min = float(sigma_min)
+        self.langevin_steps_per_level = langevin_steps_per_level
+        super().__init__(
+            policy,
+            env,
+            step_size=step_size,
+            inverse_temperature=inverse_temperature,
+            normalize_grad=normalize_grad,
+            n_particles=n_particles,
+            reward_scale=reward_scale,
+            **kwargs,
+        )
+
+    def train(self, gradient_steps: int, batch_size: int = 64) -> None:
+        self.policy.set_training_mode(True)
+        self._update_learning_rate([self.critic.optimizer])
+        logs = self._new_logs()
+        clean = self.n_noise_levels - 1
+        sigmas = self.policy.sigmas
+
+        for gradient_step in range(gradient_steps):
+            batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+
+            # 1. Snapshot of the clean value of the replayed actions, before this update:
+            #    the constant target of the denoising regression (step 4).
+            with th.no_grad():
+                q_clean = self.critic(batch.observations, batch.actions, clean).mean(dim=0)
+
+            # 2. a' ~ annealed Langevin on the online critic at s';
+            #    y = reward_scale·r + γ·(1 - terminated)·min_i Q_targ_i(s', a', L-1)
+            target_q, next_actions, sampler_stats = self._td_target(batch)
+
+            # 3. TD step at the clean level
+            current_q = self.critic(batch.observations, batch.actions, clean)
+            td_loss = self._regression_loss(current_q, target_q)
+            self._optimizer_step(td_loss)
+
+            # 4. Denoising step: l ~ U{0..L-2}, ã = a + σ_l·ε (not clipped), Q_i(s, ã, l) → q_clean,
+            #    so level l learns the Gaussian-smoothed value E[Q(s, a) | ã].
+            levels = th.randint(0, clean, (batch.actions.shape[0],), device=self.device)
+            noisy_actions = batch.actions + sigmas[levels].unsqueeze(1) * th.randn_like(batch.actions)
+            denoise_q = self.critic(batch.observations, noisy_actions, levels)
+            denoise_loss = self._regression_loss(denoise_q, q_clean)
+            self._optimizer_step(denoise_loss)
+
+            # 5. Polyak update of the target critics
+            self._update_targets(gradient_step)
+
+            logs["td_loss"].append(td_loss.item())
+            logs["denoise_loss"].append(denoise_loss.item())
+            logs["q_mean"].append(current_q.mean().item())
+            self._record_sampler(logs, next_actions, sampler_stats)
+
+        self._log_train(logs, gradient_steps)
+
+    def learn(
+        self: SelfNCLQL,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "NCLQL",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfNCLQL:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
