@@ -7,6 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
+from stable_baselines3.common.base_class import maybe_make_env
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
@@ -115,6 +116,10 @@ class LangevinQLearning(OffPolicyAlgorithm):
         self.n_particles = int(n_particles)
         self.reward_scale = float(reward_scale)
         self.target_update_interval = target_update_interval
+        # SB3 would only assert on the action space: check it first, with a message that says what is allowed.
+        env = maybe_make_env(env, verbose)  # type: ignore[arg-type]
+        if env is not None:
+            check_action_space(env.action_space)
         super().__init__(
             policy,
             env,  # type: ignore[arg-type]
@@ -141,8 +146,6 @@ class LangevinQLearning(OffPolicyAlgorithm):
             support_multi_env=True,
             sde_support=False,
         )
-        if self.action_space is not None:
-            check_action_space(self.action_space)
         if _init_setup_model:
             self._setup_model()
 
