@@ -82,7 +82,7 @@ def test_noise_ladder_must_decrease(sigma_min, sigma_max):
 
 
 def test_sampler_arguments_are_not_policy_kwargs(algo):
-    with pytest.raises(ValueError, match="inverse_temperature.*arguments of"):
+    with pytest.raises(ValueError, match=r"inverse_temperature.*arguments of"):
         algo("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(inverse_temperature=3.0))
 
 

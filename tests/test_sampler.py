@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -23,7 +24,7 @@ def test_geometric_sigmas():
     sigmas = geometric_sigmas(0.1, 0.001, 10)
     assert len(sigmas) == 10
     assert sigmas[0] == pytest.approx(0.1) and sigmas[-1] == pytest.approx(0.001)
-    ratios = [b / a for a, b in zip(sigmas, sigmas[1:], strict=False)]
+    ratios = [b / a for a, b in itertools.pairwise(sigmas)]
     assert ratios == pytest.approx([ratios[0]] * 9)
     assert ratios[0] == pytest.approx(0.01 ** (1 / 9))
 
