@@ -13,7 +13,14 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from sb3_lql.common.critic import LangevinCritic
-from sb3_lql.common.langevin import LangevinSchedule, SamplerStats, autograd_value_and_grad, langevin_sample
+from sb3_lql.common.fast_critic import FastCriticGradient, supports_fast_path
+from sb3_lql.common.langevin import (
+    LangevinSchedule,
+    SamplerStats,
+    ValueAndGrad,
+    autograd_value_and_grad,
+    langevin_sample,
+)
 from sb3_lql.common.utils import check_positive_int
 
 DEFAULT_NET_ARCH = [256, 256, 256]
@@ -140,6 +147,7 @@ class LangevinPolicy(BasePolicy):
 
     def _build(self, lr_schedule: Schedule) -> None:
         self.critic = self.make_critic()
+        self.use_fast_gradient = supports_fast_path(self.critic)
         self.critic.optimizer = self.optimizer_class(
             self.critic.parameters(),
             lr=lr_schedule(1),  # type: ignore[call-arg]
@@ -169,6 +177,22 @@ class LangevinPolicy(BasePolicy):
         )
         return data
 
+    def critic_value_and_grad(self, features: th.Tensor) -> ValueAndGrad:
+        """
+        The Langevin energy of a batch, mean_i Q_i(s, ·[, l]), with its action gradient: the hand-written
+        path (:mod:`sb3_lql.common.fast_critic`) for the usual MLP critics, autograd otherwise.
+
+        :param features: observation features, shape (batch, features_dim), fixed along the chain
+        :return: a :data:`~sb3_lql.common.langevin.ValueAndGrad` callable
+        """
+        if self.use_fast_gradient:
+            return FastCriticGradient(self.critic, features)
+
+        def mean_q(actions: th.Tensor, level: int | None) -> th.Tensor:
+            return self.critic.q_values(features, actions, level).mean(dim=0)
+
+        return autograd_value_and_grad(mean_q)
+
     def sample_actions(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, SamplerStats]:
         """
         Draw one action per observation from the soft policy with the online critic.
@@ -187,11 +211,8 @@ class LangevinPolicy(BasePolicy):
         else:
             init = 2.0 * th.rand(features.shape[0], self.action_dim, device=features.device) - 1.0
 
-        def mean_q(actions: th.Tensor, level: int | None) -> th.Tensor:
-            return self.critic.q_values(features, actions, level).mean(dim=0)
-
         actions, stats = langevin_sample(
-            autograd_value_and_grad(mean_q),
+            self.critic_value_and_grad(features),
             init,
             self.schedule,
             inverse_temperature=self.inverse_temperature,
