@@ -12,7 +12,13 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import DictReplayBufferSamples, GymEnv, ReplayBufferSamples, Schedule
+from stable_baselines3.common.type_aliases import (
+    DictReplayBufferSamples,
+    GymEnv,
+    MaybeCallback,
+    ReplayBufferSamples,
+    Schedule,
+)
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 
 from sb3_lql.common.critic import LangevinCritic
@@ -166,6 +172,35 @@ class LangevinQLearning(OffPolicyAlgorithm):
         self.critic_target = self.policy.critic_target
         self.batch_norm_stats = get_parameters_by_name(self.critic, ["running_"])
         self.batch_norm_stats_target = get_parameters_by_name(self.critic_target, ["running_"])
+
+    def learn(
+        self: SelfLangevinQLearning,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfLangevinQLearning:
+        """
+        Train the model, as SB3's ``learn()``.
+
+        :param total_timesteps: number of environment steps to train for
+        :param callback: callback(s) called at every step
+        :param log_interval: log every ``log_interval`` episodes
+        :param tb_log_name: tensorboard run name; the algorithm's name (``LQL``, ``NCLQL``) by default
+        :param reset_num_timesteps: whether to reset the timestep counter (``False`` to continue a run)
+        :param progress_bar: show a progress bar (needs tqdm and rich)
+        :return: the trained model
+        """
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name or type(self).__name__,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
 
     # --- pieces of the update shared by both algorithms -------------------------------------------
 

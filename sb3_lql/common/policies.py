@@ -8,7 +8,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, FlattenExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
@@ -242,3 +242,19 @@ class LangevinPolicy(BasePolicy):
         """
         self.critic.set_training_mode(mode)
         self.training = mode
+
+
+class DictObservationPolicy(LangevinPolicy):
+    """
+    Mixin for the ``MultiInputPolicy`` aliases: dict observations go through SB3's ``CombinedExtractor``
+    unless another ``features_extractor_class`` is given.
+
+    :param observation_space: observation space (a Dict)
+    :param action_space: action space
+    :param lr_schedule: learning rate schedule
+    :param kwargs: the arguments of the algorithm's policy
+    """
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Box, lr_schedule: Schedule, **kwargs: Any):
+        kwargs.setdefault("features_extractor_class", CombinedExtractor)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)

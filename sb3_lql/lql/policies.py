@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from gymnasium import spaces
-from stable_baselines3.common.torch_layers import CombinedExtractor
 from stable_baselines3.common.type_aliases import Schedule
 
 from sb3_lql.common.langevin import LangevinSchedule
-from sb3_lql.common.policies import LangevinPolicy
+from sb3_lql.common.policies import DictObservationPolicy, LangevinPolicy
 from sb3_lql.common.utils import check_positive_float, check_positive_int
 
 
@@ -52,17 +51,8 @@ class LQLPolicy(LangevinPolicy):
 MlpPolicy = LQLPolicy
 
 
-class MultiInputPolicy(LQLPolicy):
+class MultiInputPolicy(DictObservationPolicy, LQLPolicy):
     """
     LQL policy for dict observations (goal-conditioned envs, ``HerReplayBuffer``): SB3's
     ``CombinedExtractor`` by default. Same arguments as :class:`LQLPolicy`.
-
-    :param observation_space: observation space (a Dict)
-    :param action_space: action space
-    :param lr_schedule: learning rate schedule
-    :param kwargs: the arguments of :class:`LQLPolicy`
     """
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Box, lr_schedule: Schedule, **kwargs: Any):
-        kwargs.setdefault("features_extractor_class", CombinedExtractor)
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)

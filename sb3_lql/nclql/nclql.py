@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import torch as th
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback
+from stable_baselines3.common.type_aliases import GymEnv
 
 from sb3_lql.common.base_algorithm import LangevinQLearning
 from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy, NCLQLPolicy, check_noise_ladder
-
-SelfNCLQL = TypeVar("SelfNCLQL", bound="NCLQL")
 
 
 class NCLQL(LangevinQLearning):
@@ -126,21 +124,3 @@ class NCLQL(LangevinQLearning):
             self._record_sampler(logs, next_actions, sampler_stats)
 
         self._log_train(logs, gradient_steps)
-
-    def learn(
-        self: SelfNCLQL,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        log_interval: int = 4,
-        tb_log_name: str = "NCLQL",
-        reset_num_timesteps: bool = True,
-        progress_bar: bool = False,
-    ) -> SelfNCLQL:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )

@@ -6,11 +6,10 @@ from typing import Any
 
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.torch_layers import CombinedExtractor
 from stable_baselines3.common.type_aliases import Schedule
 
 from sb3_lql.common.langevin import LangevinSchedule, geometric_sigmas
-from sb3_lql.common.policies import LangevinPolicy
+from sb3_lql.common.policies import DictObservationPolicy, LangevinPolicy
 from sb3_lql.common.utils import check_positive_float, check_positive_int
 
 
@@ -101,17 +100,8 @@ def check_noise_ladder(n_noise_levels: int, sigma_max: float, sigma_min: float) 
 MlpPolicy = NCLQLPolicy
 
 
-class MultiInputPolicy(NCLQLPolicy):
+class MultiInputPolicy(DictObservationPolicy, NCLQLPolicy):
     """
-    NC-LQL policy for dict observations (goal-conditioned envs, ``HerReplayBuffer``): SB3's
+    NCLQL policy for dict observations (goal-conditioned envs, ``HerReplayBuffer``): SB3's
     ``CombinedExtractor`` by default. Same arguments as :class:`NCLQLPolicy`.
-
-    :param observation_space: observation space (a Dict)
-    :param action_space: action space
-    :param lr_schedule: learning rate schedule
-    :param kwargs: the arguments of :class:`NCLQLPolicy`
     """
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Box, lr_schedule: Schedule, **kwargs: Any):
-        kwargs.setdefault("features_extractor_class", CombinedExtractor)
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)

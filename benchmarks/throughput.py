@@ -1,0 +1,154 @@
+"""Throughput of LQL and NC-LQL against SB3's SAC, all rows measured in the same run.
+
+Prints one markdown table:
+- gradient steps per second at batch 256 with the reference defaults (3 x 256 mish critics; SAC
+  gets the same 3 x 256 networks), and each one's time relative to SAC;
+- action-selection latency for one observation and for a batch of 5;
+- the floating-point operations of one gradient step (counted from the layer sizes), the GFLOP/s
+  achieved, and the machine's measured float32 matrix-multiply rate for comparison;
+- optionally (``--learn-steps N``), environment steps per second of a full ``learn()`` on
+  HalfCheetah-v5.
+
+Usage: python benchmarks/throughput.py [--threads 2] [--steps 30] [--learn-steps 0] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+from stable_baselines3 import SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from sb3_lql import LQL, NCLQL
+
+NET = [256, 256, 256]
+BATCH = 256
+
+
+def mlp_matmul_flops(sizes: list[int], batch: int) -> int:
+    """Multiply-adds x 2 of one forward pass of an MLP with layer widths ``sizes``."""
+    return 2 * batch * sum(a * b for a, b in itertools.pairwise(sizes))
+
+
+def nclql_step_flops(obs_dim: int, act_dim: int, algo: str, batch: int = BATCH) -> dict[str, float]:
+    """
+    Matmul FLOPs of one gradient step (elementwise work ignored), from the layer sizes.
+
+    Sampler: per Langevin step and critic, a forward pass and the input-gradient pass, which costs a
+    forward pass less the observation columns of layer 1 (computed once per chain).
+    Training: TD (forward + backward for weights and inputs = 3 forwards), denoising (NC-LQL, 3 more),
+    the pre-update snapshot (NC-LQL, 1 forward) and the target critic at s' (1 forward), per critic.
+    """
+    emb = 16 if algo == "NCLQL" else 0
+    sizes = [obs_dim + act_dim + emb, *NET, 1]
+    forward = mlp_matmul_flops(sizes, batch)
+    hidden_only = mlp_matmul_flops(sizes[1:], batch)
+    first_action_part = 2 * batch * act_dim * NET[0]
+    per_eval = (hidden_only + first_action_part) * 2  # forward through the hidden layers + input gradient
+    n_evals = 20
+    sampler = 2 * (n_evals * per_eval + 2 * batch * (obs_dim + emb) * NET[0])
+    training = 2 * forward * ((3 + 3 + 1 + 1) if algo == "NCLQL" else (3 + 1))
+    return {"sampler": sampler, "training": training, "total": sampler + training}
+
+
+def matmul_rate(n: int = BATCH, repeats: int = 200) -> float:
+    """Measured float32 GFLOP/s of an (n x n) @ (n x n) product, the shape of the hidden layers."""
+    a, b = th.randn(n, n), th.randn(n, n)
+    for _ in range(10):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> float:
+    """Mean seconds per call after two warm-up calls."""
+    fn()
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, **kwargs: Any) -> BaseAlgorithm:
+    policy_kwargs = dict(net_arch=NET, activation_fn=th.nn.Mish) if algo is not SAC else dict(net_arch=NET)
+    return algo(
+        "MlpPolicy",
+        env_id,
+        batch_size=BATCH,
+        learning_starts=0,
+        device=device,
+        seed=0,
+        policy_kwargs=policy_kwargs,
+        **kwargs,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=th.get_num_threads())
+    parser.add_argument("--steps", type=int, default=30, help="gradient steps timed per algorithm")
+    parser.add_argument("--learn-steps", type=int, default=0, help="env steps of learn() on HalfCheetah-v5 (0: skip)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--env", default="HalfCheetah-v5", help="env whose observation/action sizes are used")
+    args = parser.parse_args()
+    th.set_num_threads(args.threads)
+    env = gym.make(args.env)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    rate = matmul_rate()
+
+    rows = []
+    sac_step = None
+    for algo in (SAC, LQL, NCLQL):
+        model = make_model(algo, args.env, args.device)
+        model.learn(BATCH + 10)  # fill the buffer past one batch
+        step = timed(lambda m=model: m.train(1, BATCH), args.steps)
+        obs1 = np.stack([env.observation_space.sample()])
+        obs5 = np.stack([env.observation_space.sample() for _ in range(5)])
+        lat1 = timed(lambda m=model, o=obs1: m.predict(o), 50)
+        lat5 = timed(lambda m=model, o=obs5: m.predict(o), 50)
+        if algo is SAC:
+            sac_step = step
+        flops = nclql_step_flops(obs_dim, act_dim, algo.__name__)["total"] if algo is not SAC else float("nan")
+        env_rate = float("nan")
+        if args.learn_steps:
+            learner = make_model(algo, args.env, args.device)
+            learner.learning_starts = min(1000, args.learn_steps // 2)
+            start = time.perf_counter()
+            learner.learn(args.learn_steps)
+            env_rate = args.learn_steps / (time.perf_counter() - start)
+        rows.append((algo.__name__, step, lat1, lat5, flops, env_rate))
+
+    assert sac_step is not None
+    print(
+        f"\n{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
+        f"device {args.device}, {args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
+    )
+    print(f"measured matmul rate (256 x 256 x 256, float32): {rate:.1f} GFLOP/s\n")
+    print(
+        "| algorithm | grad steps/s | s / 1000 steps | x SAC | latency 1 obs (ms) | latency 5 obs (ms) "
+        "| GFLOP / step | GFLOP/s | % of matmul rate | env steps/s in learn() |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, step, lat1, lat5, flops, env_rate in rows:
+        gflops, achieved = flops / 1e9, flops / 1e9 / step
+        counted = f"{gflops:.2f} | {achieved:.1f} | {100 * achieved / rate:.0f}" if name != "SAC" else "- | - | -"
+        learned = f"{env_rate:.1f}" if args.learn_steps else "-"
+        print(
+            f"| {name} | {1 / step:.1f} | {1000 * step:.1f} | {step / sac_step:.2f} | {1000 * lat1:.2f} "
+            f"| {1000 * lat5:.2f} | {counted} | {learned} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
