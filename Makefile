@@ -24,7 +24,7 @@ demo: venv
 	$(PY) examples/demo.py
 
 test: venv
-	$(PY) -m pytest -n 2 -q tests
+	$(PY) -m pytest -n 2 --dist worksteal -q tests
 
 lint: venv
 	$(PY) -m ruff check sb3_lql tests examples benchmarks
