@@ -8,7 +8,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.envs import BitFlippingEnv
 
-from sb3_lql import LQL, NCLQL
+from sb3_lql import LQL
 from sb3_lql.common.fast_critic import FastCriticGradient, supports_fast_path
 from sb3_lql.common.langevin import autograd_value_and_grad, langevin_sample
 from tests.conftest import tiny_kwargs
