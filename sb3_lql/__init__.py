@@ -2,6 +2,7 @@
 
 import os
 
+import sb3_lql.envs  # noqa: F401  (registers MultimodalBandit-v0)
 from sb3_lql.lql import LQL
 from sb3_lql.nclql import NCLQL
 

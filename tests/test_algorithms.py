@@ -15,7 +15,14 @@ from sb3_lql import LQL, NCLQL
 from tests.conftest import tiny_kwargs
 
 NON_DEFAULTS = {
-    LQL: dict(langevin_steps=4, step_size=3e-4, inverse_temperature=50.0, normalize_grad=False, reward_scale=0.5),
+    LQL: dict(
+        langevin_steps=4,
+        step_size=3e-4,
+        inverse_temperature=50.0,
+        normalize_grad=False,
+        reward_scale=0.5,
+        metropolis=True,
+    ),
     NCLQL: dict(
         n_noise_levels=4,
         sigma_max=0.2,
@@ -25,6 +32,7 @@ NON_DEFAULTS = {
         inverse_temperature=50.0,
         normalize_grad=False,
         reward_scale=0.5,
+        metropolis=True,
     ),
 }
 

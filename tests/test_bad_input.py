@@ -51,6 +51,7 @@ COMMON_BAD = [
     ("n_particles", 1.5),
     ("reward_scale", 0.0),
     ("normalize_grad", "yes"),
+    ("metropolis", 1),
     ("target_update_interval", 0),
 ]
 NCLQL_BAD = [

@@ -56,6 +56,8 @@ class LangevinQLearning(OffPolicyAlgorithm):
     :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
     :param n_particles: Langevin chains per decision; best-of-N by min-Q at the clean level when > 1
     :param reward_scale: rewards are multiplied by this in the TD target
+    :param metropolis: Metropolis-adjust each Langevin step (MALA), see
+        :func:`~sb3_lql.common.langevin.langevin_sample`; the acceptance rate is logged
     :param stats_window_size: window size for the rollout logging
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments of the policy (``net_arch``, ``activation_fn``, ...)
@@ -69,7 +71,12 @@ class LangevinQLearning(OffPolicyAlgorithm):
     critic: LangevinCritic
     critic_target: LangevinCritic
     #: Names of the algorithm's own arguments that the policy's sampler takes.
-    sampler_arguments: ClassVar[tuple[str, ...]] = ("inverse_temperature", "normalize_grad", "n_particles")
+    sampler_arguments: ClassVar[tuple[str, ...]] = (
+        "inverse_temperature",
+        "normalize_grad",
+        "n_particles",
+        "metropolis",
+    )
 
     def __init__(
         self,
@@ -94,6 +101,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
         normalize_grad: bool = True,
         n_particles: int = 1,
         reward_scale: float = 0.2,
+        metropolis: bool = False,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -108,8 +116,9 @@ class LangevinQLearning(OffPolicyAlgorithm):
         check_positive_int("n_particles", n_particles)
         check_positive_float("reward_scale", reward_scale)
         check_positive_int("target_update_interval", target_update_interval)
-        if not isinstance(normalize_grad, bool | np.bool_):
-            raise ValueError(f"`normalize_grad` must be a bool, got {normalize_grad!r}")
+        for name, flag in (("normalize_grad", normalize_grad), ("metropolis", metropolis)):
+            if not isinstance(flag, bool | np.bool_):
+                raise ValueError(f"`{name}` must be a bool, got {flag!r}")
         clash = set(policy_kwargs or {}) & (set(self.sampler_arguments) | {"schedule", "n_levels"})
         if clash:
             raise ValueError(
@@ -121,6 +130,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
         self.normalize_grad = bool(normalize_grad)
         self.n_particles = int(n_particles)
         self.reward_scale = float(reward_scale)
+        self.metropolis = bool(metropolis)
         self.target_update_interval = target_update_interval
         # SB3 would only assert on the action space: check it first, with a message that says what is allowed.
         env = maybe_make_env(env, verbose)  # type: ignore[arg-type]
@@ -238,10 +248,11 @@ class LangevinQLearning(OffPolicyAlgorithm):
             polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
             polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
 
-    @staticmethod
-    def _record_sampler(logs: dict[str, list[float]], next_actions: th.Tensor, stats: SamplerStats) -> None:
+    def _record_sampler(self, logs: dict[str, list[float]], next_actions: th.Tensor, stats: SamplerStats) -> None:
         logs["action_grad_norm"].append(stats.grad_norm.item())
         logs["action_std"].append(next_actions.std(dim=0).mean().item())
+        if self.metropolis:
+            logs["acceptance_rate"].append(stats.acceptance.item())
 
     def _log_train(self, logs: dict[str, list[float]], gradient_steps: int) -> None:
         self._n_updates += gradient_steps

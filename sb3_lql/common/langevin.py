@@ -92,12 +92,14 @@ class SamplerStats:
     """
     Diagnostics of one sampler call, kept as tensors so that the loop never syncs with the device.
 
-    :param grad_norm: mean L2 norm of the raw action gradient over all steps and samples
+    :param grad_norm: mean L2 norm of the raw action gradient over all evaluations and samples
     :param nonfinite: number of per-sample gradients that were NaN or inf and were replaced by zero
+    :param acceptance: share of accepted Metropolis proposals (1 when ``metropolis`` is off)
     """
 
     grad_norm: th.Tensor
     nonfinite: th.Tensor
+    acceptance: th.Tensor
 
 
 def autograd_value_and_grad(q_fn: Callable[[th.Tensor, int | None], th.Tensor]) -> ValueAndGrad:
@@ -128,6 +130,7 @@ def langevin_sample(
     inverse_temperature: float,
     normalize_grad: bool,
     add_noise: bool = True,
+    metropolis: bool = False,
 ) -> tuple[th.Tensor, SamplerStats]:
     """
     Run (annealed) Langevin dynamics towards pi(a) ∝ exp(w·Q(a)) on the box [-1, 1]^act_dim.
@@ -139,27 +142,62 @@ def langevin_sample(
     :param normalize_grad: rescale each sample's gradient to unit L2 norm before the step
     :param add_noise: inject the Gaussian noise √α·z. ``False`` turns the chain into (graduated)
         gradient ascent, the w → ∞ end of the policy, and uses no random numbers.
+    :param metropolis: Metropolis-adjust every step (MALA): the proposal a' = a + drift(a) + √α·z
+        is accepted with probability min(1, exp(w·(Q(a') - Q(a))) · q(a|a') / q(a'|a)), and rejected
+        outside the box, so each stage leaves exp(w·Q) on the box exactly invariant. log pi is known up
+        to a constant, so no density estimate is needed. Costs one extra evaluation per stage.
+        Ignored when ``add_noise`` is ``False``.
     :return: the final actions and the chain's diagnostics
     """
     actions = init_actions.detach().clone()
     grad_norm_sum = actions.new_zeros(())
     nonfinite = actions.new_zeros((), dtype=th.long)
+    accepted = actions.new_zeros(())
+    n_evaluations, n_proposals = 0, 0
+    metropolis = metropolis and add_noise
+
+    def drift_of(grad: th.Tensor, drift_scale: float) -> th.Tensor:
+        nonlocal grad_norm_sum, nonfinite, n_evaluations
+        # A diverged critic must not leak NaN/inf into actions: drop that sample's drift, count it.
+        finite = th.isfinite(grad).all(dim=-1, keepdim=True)
+        nonfinite += (~finite).sum()
+        grad = th.where(finite, grad, th.zeros_like(grad))
+        norm = grad.norm(dim=-1, keepdim=True)
+        grad_norm_sum += norm.mean()
+        n_evaluations += 1
+        if normalize_grad:
+            grad = grad / norm.clamp_min(1e-12)
+        return drift_scale * grad
+
     for level, alpha in zip(schedule.levels, schedule.step_sizes, strict=True):
         drift_scale = 0.5 * alpha * inverse_temperature
         noise_scale = math.sqrt(alpha)
+        if metropolis:
+            value, grad = value_and_grad(actions, level)
+            drift = drift_of(grad, drift_scale)
         for _ in range(schedule.steps_per_stage):
-            _, grad = value_and_grad(actions, level)
-            # A diverged critic must not leak NaN/inf into actions: drop that sample's drift, count it.
-            finite = th.isfinite(grad).all(dim=-1, keepdim=True)
-            nonfinite += (~finite).sum()
-            grad = th.where(finite, grad, th.zeros_like(grad))
-            norm = grad.norm(dim=-1, keepdim=True)
-            grad_norm_sum += norm.mean()
-            if normalize_grad:
-                grad = grad / norm.clamp_min(1e-12)
-            actions = actions + drift_scale * grad
-            if add_noise:
-                actions = actions + noise_scale * th.randn_like(actions)
-            actions = actions.clamp(-1.0, 1.0)
-    n_steps = max(schedule.n_evaluations, 1)
-    return actions, SamplerStats(grad_norm=grad_norm_sum / n_steps, nonfinite=nonfinite)
+            if not metropolis:
+                _, grad = value_and_grad(actions, level)
+                actions = actions + drift_of(grad, drift_scale)
+                if add_noise:
+                    actions = actions + noise_scale * th.randn_like(actions)
+                actions = actions.clamp(-1.0, 1.0)
+                continue
+            proposal = actions + drift + noise_scale * th.randn_like(actions)
+            inside = (proposal.abs() <= 1.0).all(dim=-1)
+            proposal_value, proposal_grad = value_and_grad(proposal.clamp(-1.0, 1.0), level)
+            proposal_drift = drift_of(proposal_grad, drift_scale)
+            log_forward = -((proposal - actions - drift) ** 2).sum(dim=-1) / (2 * alpha)
+            log_backward = -((actions - proposal - proposal_drift) ** 2).sum(dim=-1) / (2 * alpha)
+            log_ratio = inverse_temperature * (proposal_value - value) + log_backward - log_forward
+            # NaN compares False: a proposal with a non-finite value is rejected.
+            accept = inside & (th.log(th.rand_like(log_ratio)) < log_ratio)
+            actions = th.where(accept.unsqueeze(-1), proposal, actions)
+            value = th.where(accept, proposal_value, value)
+            drift = th.where(accept.unsqueeze(-1), proposal_drift, drift)
+            accepted += accept.float().mean()
+            n_proposals += 1
+    acceptance = accepted / n_proposals if n_proposals else actions.new_ones(())
+    return actions, SamplerStats(
+        grad_norm=grad_norm_sum / max(n_evaluations, 1), nonfinite=nonfinite, acceptance=acceptance
+    )

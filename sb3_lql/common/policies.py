@@ -67,6 +67,7 @@ class LangevinPolicy(BasePolicy):
     :param inverse_temperature: w of the soft policy
     :param normalize_grad: rescale each action gradient to unit norm in the sampler
     :param n_particles: chains per observation; best-of-N by min-Q when > 1
+    :param metropolis: Metropolis-adjusted Langevin (MALA) for the stochastic chains
     """
 
     critic: LangevinCritic
@@ -93,6 +94,7 @@ class LangevinPolicy(BasePolicy):
         inverse_temperature: float = 500.0,
         normalize_grad: bool = True,
         n_particles: int = 1,
+        metropolis: bool = False,
     ):
         super().__init__(
             observation_space,
@@ -114,6 +116,7 @@ class LangevinPolicy(BasePolicy):
         self.inverse_temperature = inverse_temperature
         self.normalize_grad = normalize_grad
         self.n_particles = n_particles
+        self.metropolis = metropolis
         self.action_dim = get_action_dim(action_space)
         # Fixed starting points of the deterministic chains: the centre, then a low-discrepancy cover.
         sobol = th.quasirandom.SobolEngine(self.action_dim, scramble=False).draw(n_particles + 1)[1:]
@@ -172,6 +175,7 @@ class LangevinPolicy(BasePolicy):
                 inverse_temperature=self.inverse_temperature,
                 normalize_grad=self.normalize_grad,
                 n_particles=self.n_particles,
+                metropolis=self.metropolis,
                 lr_schedule=self._dummy_schedule,
             )
         )
@@ -218,6 +222,7 @@ class LangevinPolicy(BasePolicy):
             inverse_temperature=self.inverse_temperature,
             normalize_grad=self.normalize_grad,
             add_noise=not deterministic,
+            metropolis=self.metropolis,
         )
         self.nonfinite_grad_count += stats.nonfinite
         if n > 1:
