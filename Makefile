@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: venv demo test lint type check bench clean
+.PHONY: venv demo bandit test lint type check bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ venv: $(VENV)/.installed
 demo: venv
 	$(PY) examples/demo.py
 
+bandit: venv
+	$(PY) examples/bandit.py --out bandit_results
+
 test: venv
 	$(PY) -m pytest -n 2 --dist worksteal -q tests
 
@@ -37,6 +40,7 @@ check: lint type test
 
 bench: venv
 	$(PY) benchmarks/throughput.py
+	$(PY) benchmarks/sampler_quality.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -49,6 +49,23 @@ def default_conf_file(algo: str) -> Path:
     return HYPERPARAMS_DIR / f"{algo}.yml"
 
 
+def load_hyperparameters(algo: str, env_id: str) -> dict[str, Any]:
+    """
+    The shipped YAML entry of ``env_id`` as keyword arguments of the algorithm (rl_zoo3's own keys dropped,
+    ``policy_kwargs`` evaluated), for scripts that build models without rl_zoo3.
+
+    :param algo: ``"lql"`` or ``"nclql"``
+    :param env_id: the environment id
+    :return: keyword arguments for ``ALGORITHMS[algo](policy, env, **kwargs)``
+    """
+    from torch import nn  # noqa: F401  (policy_kwargs strings name nn.Mish, ...)
+
+    entry = dict(yaml.safe_load(default_conf_file(algo).read_text())[env_id])
+    if isinstance(entry.get("policy_kwargs"), str):
+        entry["policy_kwargs"] = eval(entry["policy_kwargs"])  # as rl_zoo3 does: the shipped file is ours
+    return {key: value for key, value in entry.items() if key not in ZOO_KEYS}
+
+
 def _sample_common(trial: Any) -> dict[str, Any]:
     return {
         "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),

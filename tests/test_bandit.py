@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -107,3 +112,19 @@ def test_nclql_trains_on_the_bandit_with_mala_logged(tmp_path):
     header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
     assert "train/acceptance_rate" in header
     assert 0.0 < model.logger.name_to_value.get("train/acceptance_rate", 0.5) <= 1.0
+
+
+def test_bandit_example_writes_its_figures_and_table(tmp_path):
+    script = Path(__file__).parents[1] / "examples" / "bandit.py"
+    out = tmp_path / "figures"
+    result = subprocess.run(
+        [sys.executable, str(script), "--timesteps", "120", "--learning-starts", "100", "--out", str(out)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("fig2_critics.png", "fig3_temperatures.png", "fig4_samples.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (out / "results.md").read_text()
+    for algo in ("LQL", "NCLQL", "SAC", "TD3"):
+        assert f"| {algo} |" in table
+    assert str(out) in result.stdout

@@ -57,9 +57,23 @@ class BanditLandscape:
         :param actions: actions of shape (..., 2)
         :return: rewards of shape (...), differentiable with respect to the actions
         """
+        return self.smoothed_reward(actions, 0.0)
+
+    def smoothed_reward(self, actions: th.Tensor, sigma: float) -> th.Tensor:
+        """
+        The reward convolved with N(0, σ²I), E[r(a + σ·ε)], in closed form: each bump keeps its
+        centre, its variance grows to width² + σ² and its height shrinks by width² / (width² + σ²).
+        It is what the noise-conditioned critic's level σ learns from uniformly spread actions.
+
+        :param actions: actions of shape (..., 2)
+        :param sigma: the smoothing noise level σ (0 gives the reward itself)
+        :return: smoothed rewards of shape (...), differentiable with respect to the actions
+        """
         table = th.as_tensor(self.modes, dtype=actions.dtype, device=actions.device)
+        variance = self.width**2 + sigma**2
         squared = ((actions.unsqueeze(-2) - table[:, :2]) ** 2).sum(dim=-1)
-        return self.floor + (table[:, 2] * th.exp(-squared / (2 * self.width**2))).sum(dim=-1)
+        heights = table[:, 2] * self.width**2 / variance
+        return self.floor + (heights * th.exp(-squared / (2 * variance))).sum(dim=-1)
 
     def reward_numpy(self, actions: np.ndarray) -> np.ndarray:
         """
