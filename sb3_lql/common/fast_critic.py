@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch as th
-import torch.nn.functional as F
 from torch import nn
 
 from sb3_lql.common.critic import LangevinCritic
@@ -27,8 +26,16 @@ ActivationWithDerivative = Callable[[th.Tensor], tuple[th.Tensor, th.Tensor]]
 
 
 def _mish(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
-    tanh_sp = th.tanh(F.softplus(h))
-    return h * tanh_sp, tanh_sp + h * th.sigmoid(h) * (1.0 - tanh_sp * tanh_sp)
+    # One exp instead of softplus, tanh and sigmoid (the transcendental calls dominated the chain):
+    # with e = exp(h) and n = e·(e + 2), tanh(softplus(h)) = n / (n + 2), and
+    # mish'(h) = tanh(softplus(h)) + h·sigmoid(h)·(1 - tanh²(softplus(h))) = t + 4·h·e·(1 + e) / (n + 2)².
+    # exp is clamped at h = 20, where t is already 1 in float32 (and (n + 2)² still fits).
+    e = th.exp(h.clamp(max=20.0))
+    n = e * (e + 2.0)
+    denominator = n + 2.0
+    t = n / denominator
+    slope = th.addcmul(t, 4.0 * h, e * (1.0 + e) / (denominator * denominator))
+    return h * t, slope
 
 
 def _relu(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
