@@ -43,6 +43,16 @@ def test_registered_env_pays_the_landscape():
     assert reward == pytest.approx(1.0)
 
 
+def test_render_shows_the_landscape_and_the_last_action():
+    env = gym.make("MultimodalBandit-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(np.array([0.0, 0.0], dtype=np.float32))
+    image = env.render()
+    assert image.shape == (128, 128, 3) and image.dtype == np.uint8
+    assert tuple(image[64, 64]) == (255, 0, 0)  # the action (0, 0) sits in the middle
+    assert image[10, 100].tolist() == [image[10, 100, 0]] * 3  # elsewhere grey
+
+
 def test_vectorised_reward_matches_the_env_and_has_gradients():
     landscape = BanditLandscape()
     grid = np.random.default_rng(0).uniform(-1, 1, size=(4, 5, 2))

@@ -90,16 +90,20 @@ class MultimodalBandit(gym.Env):
     :param modes: (x, y, height) of each mode (default: :data:`DEFAULT_MODES`)
     :param width: standard deviation of every mode
     :param floor: reward far from every mode
+    :param render_mode: ``"rgb_array"`` or ``None``
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"]}
 
     def __init__(
         self,
         modes: Sequence[Sequence[float]] = DEFAULT_MODES,
         width: float = 0.12,
         floor: float = 0.0,
+        render_mode: str | None = None,
     ):
+        self.render_mode = render_mode
+        self._last_action: np.ndarray | None = None
         self.landscape = BanditLandscape(tuple(tuple(float(v) for v in mode) for mode in modes), width, floor)  # type: ignore[misc]
         self.observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
@@ -111,5 +115,23 @@ class MultimodalBandit(gym.Env):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         clipped = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        self._last_action = clipped
         reward = float(self.landscape.reward_numpy(clipped))
         return self._observation.copy(), reward, True, False, {}
+
+    def render(self, size: int = 128) -> np.ndarray:  # type: ignore[override]
+        """
+        :param size: image side in pixels
+        :return: the reward landscape in grey (x to the right, y up) with the last action in red
+        """
+        axis = np.linspace(-1.0, 1.0, size)
+        xs, ys = np.meshgrid(axis, axis[::-1])  # row 0 is y = 1
+        reward = self.landscape.reward_numpy(np.stack([xs, ys], axis=-1))
+        grey = (255 * (reward - reward.min()) / max(np.ptp(reward), 1e-12)).astype(np.uint8)
+        image = np.repeat(grey[..., None], 3, axis=-1)
+        if self._last_action is not None:
+            col, row = (
+                ((np.array([self._last_action[0], -self._last_action[1]]) + 1) / 2 * (size - 1)).round().astype(int)
+            )
+            image[max(row - 2, 0) : row + 3, max(col - 2, 0) : col + 3] = (255, 0, 0)
+        return image
