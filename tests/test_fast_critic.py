@@ -8,7 +8,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.envs import BitFlippingEnv
 
-from sb3_lql import LQL
+from sb3_lql import LQL, NCLQL
 from sb3_lql.common.fast_critic import FastCriticGradient, supports_fast_path
 from sb3_lql.common.langevin import autograd_value_and_grad, langevin_sample
 from tests.conftest import tiny_kwargs
@@ -72,3 +72,30 @@ def test_unknown_layers_fall_back_to_autograd(algo):
     assert not supports_fast_path(model.critic) and not model.policy.use_fast_gradient
     actions, _ = model.predict(model.observation_space.sample(), deterministic=True)
     assert np.all(np.abs(actions) <= 2.0)
+
+
+def test_compiled_sampler_matches_eager_and_follows_training():
+    """compile_sampler=True gives the eager chain's samples (same seed), before and after weight updates.
+
+    NC-LQL only: LQL runs the same chain code with a one-stage schedule, and each compilation costs tens of seconds.
+    """
+    kwargs = tiny_kwargs(NCLQL, inverse_temperature=5.0)  # at w=500 every chain ends on the box edge
+    kwargs["policy_kwargs"] = dict(net_arch=[16, 16], compile_sampler=True)
+    model = NCLQL("MlpPolicy", "Pendulum-v1", seed=0, **kwargs)
+    obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(8)]))
+
+    def compiled_and_eager() -> tuple[th.Tensor, th.Tensor]:
+        th.manual_seed(1)
+        compiled, _ = model.policy.sample_actions(obs)
+        model.policy.compile_sampler = False
+        th.manual_seed(1)
+        eager, _ = model.policy.sample_actions(obs)
+        model.policy.compile_sampler = True
+        return compiled, eager
+
+    before, eager_before = compiled_and_eager()
+    assert th.allclose(before, eager_before, atol=1e-5)
+    model.learn(40)  # the critic's weights change in place: the compiled chain must see them
+    after, eager_after = compiled_and_eager()
+    assert th.allclose(after, eager_after, atol=1e-5)
+    assert not th.allclose(before, after)
