@@ -80,8 +80,10 @@ def timed(fn: Callable[[], Any], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, **kwargs: Any) -> BaseAlgorithm:
-    policy_kwargs = dict(net_arch=NET, activation_fn=th.nn.Mish) if algo is not SAC else dict(net_arch=NET)
+def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_sampler: bool = False) -> BaseAlgorithm:
+    policy_kwargs: dict[str, Any] = dict(net_arch=NET)
+    if algo is not SAC:
+        policy_kwargs.update(activation_fn=th.nn.Mish, compile_sampler=compile_sampler)
     return algo(
         "MlpPolicy",
         env_id,
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="gradient steps timed per algorithm")
     parser.add_argument("--learn-steps", type=int, default=0, help="env steps of learn() on HalfCheetah-v5 (0: skip)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compile", action="store_true", help="LQL/NCLQL with policy_kwargs compile_sampler=True")
     parser.add_argument("--env", default="HalfCheetah-v5", help="env whose observation/action sizes are used")
     args = parser.parse_args()
     th.set_num_threads(args.threads)
@@ -110,7 +113,7 @@ def main() -> None:
     rows = []
     sac_step = None
     for algo in (SAC, LQL, NCLQL):
-        model = make_model(algo, args.env, args.device)
+        model = make_model(algo, args.env, args.device, args.compile)
         model.learn(BATCH + 10)  # fill the buffer past one batch
         step = timed(lambda m=model: m.train(1, BATCH), args.steps)
         obs1 = np.stack([env.observation_space.sample()])
@@ -122,7 +125,7 @@ def main() -> None:
         flops = nclql_step_flops(obs_dim, act_dim, algo.__name__)["total"] if algo is not SAC else float("nan")
         env_rate = float("nan")
         if args.learn_steps:
-            learner = make_model(algo, args.env, args.device)
+            learner = make_model(algo, args.env, args.device, args.compile)
             learner.learning_starts = min(1000, args.learn_steps // 2)
             start = time.perf_counter()
             learner.learn(args.learn_steps)
@@ -132,7 +135,7 @@ def main() -> None:
     assert sac_step is not None
     print(
         f"\n{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
-        f"device {args.device}, {args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
+        f"device {args.device}, compile_sampler {args.compile}, {args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
     )
     print(f"measured matmul rate (256 x 256 x 256, float32): {rate:.1f} GFLOP/s\n")
     print(

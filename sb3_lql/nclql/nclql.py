@@ -93,17 +93,17 @@ class NCLQL(LangevinQLearning):
         for gradient_step in range(gradient_steps):
             batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
 
-            # 1. Snapshot of the clean value of the replayed actions, before this update:
-            #    the constant target of the denoising regression (step 4).
-            with th.no_grad():
-                q_clean = self.critic(batch.observations, batch.actions, clean).mean(dim=0)
+            # 1. The clean critics at the replayed (s, a), before this update. Their mean, detached, is the
+            #    snapshot q_clean: the constant target of the denoising regression (step 4). The TD step
+            #    (3) needs the very same forward pass, so it is computed once.
+            current_q = self.critic(batch.observations, batch.actions, clean)
+            q_clean = current_q.mean(dim=0).detach()
 
             # 2. a' ~ annealed Langevin on the online critic at s';
             #    y = reward_scale·r + γ·(1 - terminated)·min_i Q_targ_i(s', a', L-1)
             target_q, next_actions, sampler_stats = self._td_target(batch)
 
             # 3. TD step at the clean level
-            current_q = self.critic(batch.observations, batch.actions, clean)
             td_loss = self._regression_loss(current_q, target_q)
             self._optimizer_step(td_loss)
 
