@@ -134,7 +134,8 @@ def main() -> None:
     assert sac_step is not None
     print(
         f"\n{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
-        f"device {args.device}, compile_sampler {args.compile},\n{args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
+        f"device {args.device}, compile_sampler {args.compile},\n"
+        f"{args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
     )
     print(f"measured matmul rate (256 x 256 x 256, float32): {rate:.1f} GFLOP/s\n")
     print(
