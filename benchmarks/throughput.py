@@ -70,14 +70,20 @@ def matmul_rate(n: int = BATCH, repeats: int = 200) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> float:
-    """Mean seconds per call after two warm-up calls."""
+def timed(fn: Callable[[], Any], repeats: int, rounds: int = 3) -> float:
+    """Seconds per call: the fastest of ``rounds`` rounds of ``repeats`` calls, after two warm-up calls.
+
+    The fastest round is the least disturbed by the rest of the machine (other processes, frequency changes).
+    """
     fn()
     fn()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - start) / repeats
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return best
 
 
 def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_sampler: bool = False) -> BaseAlgorithm:
