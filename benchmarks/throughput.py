@@ -89,7 +89,9 @@ def timed(fn: Callable[[], Any], repeats: int, rounds: int = 3) -> float:
 def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_sampler: bool = False) -> BaseAlgorithm:
     policy_kwargs: dict[str, Any] = dict(net_arch=NET)
     if algo is not SAC:
-        policy_kwargs.update(activation_fn=th.nn.Mish, compile_sampler=compile_sampler)
+        policy_kwargs.update(activation_fn=th.nn.Mish)
+        if compile_sampler:  # only when asked: older versions of the package do not know the option
+            policy_kwargs.update(compile_sampler=True)
     return algo(
         "MlpPolicy",
         env_id,
