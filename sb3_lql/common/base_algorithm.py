@@ -158,7 +158,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
             verbose=verbose,
             device=device,
             seed=seed,
-            supported_action_spaces=None,  # checked below, with a clearer message
+            supported_action_spaces=None,  # checked above, with a clearer message
             support_multi_env=True,
             sde_support=False,
         )
