@@ -79,9 +79,12 @@ def test_compiled_sampler_matches_eager_and_follows_training():
 
     NC-LQL only: LQL runs the same chain code with a one-stage schedule, and each compilation costs tens of seconds.
     """
-    kwargs = tiny_kwargs(NCLQL, inverse_temperature=5.0)  # at w=500 every chain ends on the box edge
+    # Unnormalised gradients and a moderate w: the samples then move with every weight update (with unit
+    # gradients a 1-D action depends only on the gradient's sign, and at w=500 every chain ends on the box edge).
+    kwargs = tiny_kwargs(NCLQL, inverse_temperature=5.0, normalize_grad=False, learning_rate=1e-3)
     kwargs["policy_kwargs"] = dict(net_arch=[16, 16], compile_sampler=True)
     model = NCLQL("MlpPolicy", "Pendulum-v1", seed=0, **kwargs)
+    model.observation_space.seed(0)
     obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(8)]))
 
     def compiled_and_eager() -> tuple[th.Tensor, th.Tensor]:
