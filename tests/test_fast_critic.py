@@ -55,14 +55,17 @@ def test_values_and_gradients_match_autograd(algo, activation, dict_obs):
         assert th.allclose(grad, grad_ref, atol=1e-5, rtol=1e-4)
 
 
-def test_same_seed_same_samples_on_both_paths(algo):
+@pytest.mark.parametrize("metropolis", [False, True], ids=["ULA", "MALA"])
+def test_same_seed_same_samples_on_both_paths(algo, metropolis):
     model = make(algo)
     features = batch_features(model, 128)
     init = 2 * th.rand(128, 1) - 1
     results = []
     for value_and_grad in (FastCriticGradient(model.critic, features), autograd_path(model, features)):
         th.manual_seed(7)
-        actions, _ = langevin_sample(value_and_grad, init, model.policy.schedule, 5.0, normalize_grad=False)
+        actions, _ = langevin_sample(
+            value_and_grad, init, model.policy.schedule, 5.0, normalize_grad=False, metropolis=metropolis
+        )
         results.append(actions)
     assert th.allclose(results[0], results[1], atol=1e-5)
 
