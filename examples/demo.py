@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch as th
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_lql import LQL, NCLQL
@@ -23,7 +22,6 @@ def main() -> None:
     parser.add_argument("--timesteps", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    th.set_num_threads(max(th.get_num_threads(), 1))
 
     algo = {"nclql": NCLQL, "lql": LQL}[args.algo]
     model = algo("MlpPolicy", "Pendulum-v1", seed=args.seed, verbose=0, **PENDULUM)
