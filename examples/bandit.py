@@ -95,7 +95,7 @@ def figure_critics(models: dict[str, BaseAlgorithm], landscape: BanditLandscape,
     heatmap(axes[1, 2], critic_grid(lql, None), "LQL plain critic Q(s, a)", fig)
     fig.suptitle("Figure 2: the noise-conditioned critic smooths the landscape; its clean level matches a plain critic")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # keeps the text below the panels
     plt.close(fig)
 
 
@@ -112,7 +112,7 @@ def figure_temperatures(nclql: NCLQL, landscape: BanditLandscape, path: str, n: 
     nclql.policy.inverse_temperature = trained_w
     fig.suptitle(f"Figure 3: NC-LQL samples for several inverse temperatures (trained at w = {trained_w:g})")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # keeps the text below the panels
     plt.close(fig)
 
 
@@ -135,7 +135,7 @@ def figure_samples(
         )
     fig.suptitle(f"Figure 4: {n} samples per trained agent, scored against exp(w·r)/Z with w = {w:g}")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")  # keeps the text below the panels
     plt.close(fig)
     return rows
 
