@@ -216,3 +216,17 @@ def test_td_target_formula(algo):
     th.manual_seed(1)
     resampled, _ = model.policy.sample_actions(batch.next_observations)
     assert th.equal(resampled, next_actions)  # a' comes from the online critic's sampler
+    # n-step buffers give a discount per sample, which replaces gamma
+    discounts = th.linspace(0.1, 0.8, 8).unsqueeze(1)
+    th.manual_seed(1)
+    target, next_actions, _ = model._td_target(batch._replace(discounts=discounts))
+    with th.no_grad():
+        next_q = model.critic_target(batch.next_observations, next_actions, model.policy.clean_level).min(0).values
+    assert th.allclose(target, 0.3 * batch.rewards.flatten() + discounts.flatten() * (1 - dones.flatten()) * next_q)
+
+
+def test_n_step_returns(algo):
+    model = algo("MlpPolicy", "Pendulum-v1", seed=0, n_steps=3, **tiny_kwargs(algo))
+    model.learn(40)
+    assert type(model.replay_buffer).__name__ == "NStepReplayBuffer"
+    assert model._n_updates == 20 and np.isfinite(model.logger.name_to_value["train/td_loss"])

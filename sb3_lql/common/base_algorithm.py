@@ -226,11 +226,9 @@ class LangevinQLearning(OffPolicyAlgorithm):
             next_q = self.critic_target(batch.next_observations, next_actions, self.policy.clean_level)
             next_q = next_q.min(dim=0).values
             # SB3's `dones` already excludes time-limit truncations (handle_timeout_termination).
-            discounts = batch.discounts if batch.discounts is not None else self.gamma
-            target = (
-                self.reward_scale * batch.rewards.flatten()
-                + (1.0 - batch.dones.flatten()) * th.as_tensor(discounts).flatten() * next_q
-            )
+            # n-step buffers give a discount per sample (on the model's device); otherwise gamma, a float.
+            discounts = batch.discounts.flatten() if batch.discounts is not None else self.gamma
+            target = self.reward_scale * batch.rewards.flatten() + (1.0 - batch.dones.flatten()) * discounts * next_q
         return target, next_actions, stats
 
     @staticmethod
