@@ -230,3 +230,23 @@ def test_n_step_returns(algo):
     model.learn(40)
     assert type(model.replay_buffer).__name__ == "NStepReplayBuffer"
     assert model._n_updates == 20 and np.isfinite(model.logger.name_to_value["train/td_loss"])
+
+
+def test_critic_adam_is_fused_unless_the_user_picks_an_implementation(algo):
+    fused = algo("MlpPolicy", "Pendulum-v1", seed=3, **tiny_kwargs(algo))
+    assert fused.critic.optimizer.defaults["fused"] is True
+    user_kwargs = tiny_kwargs(algo, policy_kwargs=dict(net_arch=[16, 16], optimizer_kwargs=dict(foreach=False)))
+    looped = algo("MlpPolicy", "Pendulum-v1", seed=3, **user_kwargs)
+    assert not looped.critic.optimizer.defaults["fused"]
+    # the two implementations make the same Adam steps up to float rounding (whole training runs would
+    # drift apart: the sampler amplifies rounding differences)
+    generator = th.Generator().manual_seed(0)
+    for _ in range(5):
+        for p_fused, p_looped in zip(fused.critic.parameters(), looped.critic.parameters(), strict=True):
+            th.testing.assert_close(p_fused, p_looped, rtol=1e-5, atol=1e-6)
+            p_fused.grad = th.randn(p_fused.shape, generator=generator)
+            p_looped.grad = p_fused.grad.clone()
+        fused.critic.optimizer.step()
+        looped.critic.optimizer.step()
+    moved = algo("MlpPolicy", "Pendulum-v1", seed=3, **tiny_kwargs(algo)).critic.parameters()
+    assert not all(th.equal(p, q) for p, q in zip(fused.critic.parameters(), moved, strict=True))
