@@ -1,7 +1,7 @@
 """A hand-written value-and-action-gradient of the critics' mean, for the Langevin loop.
 
 Along a chain the observation is fixed, so its share of the first layer, W₁ˢ·φ(s) + b₁, is computed
-once per chain, and a level's share W₁ᵉ·emb(l) once per level. Each step then costs one small matmul
+once per chain, and the levels' shares W₁ᵉ·emb(l) once per chain too. Each step then costs one small matmul
 for the action, the hidden layers of all critics as one batched matmul (stacked weights), and the
 input gradient back through them:
 
@@ -115,17 +115,18 @@ class FastCriticGradient:
         self.hidden_biases = biases[1:-1]
         self.w_out, self.b_out = weights[-1], biases[-1]  # (C, 1, H), (C, 1, 1)
         self._critic, self._w_level = critic, w_level
-        self._level_hidden: dict[int, th.Tensor] = {}
+        self._level_hidden: th.Tensor | None = None
 
     def _level_share(self, level: int | None) -> th.Tensor | float:
-        """W₁ᵉ·emb(l) for every critic, shape (C, 1, H), computed once per level."""
+        """W₁ᵉ·emb(l) for every critic, shape (C, 1, H); all levels' shares are computed together, once."""
         if level is None:
             return 0.0
-        if level not in self._level_hidden:
+        if self._level_hidden is None:
             with th.no_grad():
-                emb = th.stack([embed(level, 1) for embed in self._critic.level_embeddings])  # (C, 1, E)
-                self._level_hidden[level] = th.bmm(emb, self._w_level.transpose(1, 2))
-        return self._level_hidden[level]
+                levels = th.arange(self._critic.n_levels, device=self._w_level.device)  # type: ignore[arg-type]
+                table = th.stack([embed(levels, len(levels)) for embed in self._critic.level_embeddings])  # (C, L, E)
+                self._level_hidden = th.bmm(table, self._w_level.transpose(1, 2))  # (C, L, H)
+        return self._level_hidden[:, level : level + 1]
 
     def _activate(self, h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
         if self.activation is None:  # no activation between the layers
