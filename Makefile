@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: venv demo bandit test lint type check bench clean
+.PHONY: venv demo bandit test lint type check bench learning report clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ check: lint type test
 bench: venv
 	$(PY) benchmarks/throughput.py
 	$(PY) benchmarks/sampler_quality.py
+
+# The learning benchmark (hours on a 2-core CPU; resumable) and its report, BENCHMARKS.md
+learning: venv
+	$(PY) benchmarks/learning.py
+
+report: venv
+	$(PY) benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
