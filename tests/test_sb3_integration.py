@@ -10,8 +10,10 @@ from stable_baselines3.common.callbacks import CheckpointCallback, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import BitFlippingEnv
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecNormalize
 
+from sb3_lql.common.callbacks import StochasticEvalCallback
 from tests.conftest import tiny_kwargs
 
 
@@ -74,3 +76,15 @@ def test_tensorboard_log(algo, tmp_path):
     run_dirs = os.listdir(tmp_path)
     assert run_dirs == ["run_1"]
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path / "run_1"))
+
+
+def test_stochastic_eval_callback_counts_env_steps_and_keeps_its_own_keys(algo, tmp_path):
+    callback = StochasticEvalCallback("Pendulum-v1", str(tmp_path / "run"), eval_freq=40, n_eval_episodes=1, seed=0)
+    model = algo("MlpPolicy", make_vec_env("Pendulum-v1", n_envs=2, seed=0), seed=0, **tiny_kwargs(algo))
+    model.set_logger(configure(str(tmp_path / "log"), ["csv"]))
+    model.learn(80, callback=callback)
+    evaluations = np.load(tmp_path / "run" / "evaluations_stochastic.npz")
+    assert list(evaluations["timesteps"]) == [40, 80]  # every 40 env steps = 20 steps of the 2-env vector
+    assert evaluations["results"].shape == (2, 1) and -200 * 16.3 <= evaluations["results"].min() <= 0
+    header = (tmp_path / "log" / "progress.csv").read_text().splitlines()[0].split(",")
+    assert "eval_stochastic/mean_reward" in header and "eval/mean_reward" not in header
