@@ -26,6 +26,14 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 BEGIN = "<!-- report.py: begin (generated, edits between these lines are overwritten) -->"
 END = "<!-- report.py: end -->"
 ALGO_ORDER = ("nclql", "lql", "sac", "td3")
+# the order of benchmarks/learning.py's suite (cheapest first); other tasks follow, sorted
+TASK_ORDER = (
+    "Pendulum-v1",
+    "InvertedPendulum-v5",
+    "MountainCarContinuous-v0",
+    "InvertedDoublePendulum-v5",
+    "Hopper-v5",
+)
 ALGO_LABELS = {"nclql": "NC-LQL", "lql": "LQL", "sac": "SAC", "td3": "TD3"}
 MODES = ("deterministic", "stochastic")
 
@@ -202,7 +210,7 @@ def markdown_table(rows: list[dict[str, object]]) -> str:
         "| best (stochastic) | wall-clock / run |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for env in ordered({str(r["env"]) for r in rows}):
+    for env in ordered({str(r["env"]) for r in rows}, TASK_ORDER):
         for algo in ordered({str(r["algo"]) for r in rows if r["env"] == env}, ALGO_ORDER):
             s = summarise(rows, env, algo)
             lines.append(
@@ -223,7 +231,7 @@ def write_report(rows: list[dict[str, object]], figures_dir: Path, markdown: Pat
     :param markdown: BENCHMARKS.md
     """
     figures = []
-    for env in ordered({str(r["env"]) for r in rows}):
+    for env in ordered({str(r["env"]) for r in rows}, TASK_ORDER):
         path = figures_dir / f"{env}.png"
         plot_curves(rows, env, path)
         figures.append(f"![{env}]({os.path.relpath(path, markdown.parent)})")

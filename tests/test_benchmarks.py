@@ -125,6 +125,12 @@ def test_benchmark_configs_give_every_algorithm_the_same_budget_and_network() ->
         assert all(net_archs.values()), f"{env}: every algorithm names its net_arch"
 
 
+def test_report_lists_tasks_in_the_suite_order() -> None:
+    assert tuple(learning.EVALUATION) == report.TASK_ORDER
+    tasks = report.ordered({"b", "Hopper-v5", "a", "Pendulum-v1"}, report.TASK_ORDER)
+    assert tasks == ["Pendulum-v1", "Hopper-v5", "a", "b"]
+
+
 def test_harness_runs_a_job_end_to_end_then_skips_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     arguments = [
         "--algos", "nclql", "--envs", "Pendulum-v1", "--seeds", "3", "--jobs", "1",
