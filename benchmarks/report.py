@@ -21,19 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from learning import EVALUATION  # benchmarks/learning.py, beside this script
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 BEGIN = "<!-- report.py: begin (generated, edits between these lines are overwritten) -->"
 END = "<!-- report.py: end -->"
 ALGO_ORDER = ("nclql", "lql", "sac", "td3")
-# the order of benchmarks/learning.py's suite (cheapest first); other tasks follow, sorted
-TASK_ORDER = (
-    "Pendulum-v1",
-    "InvertedPendulum-v5",
-    "MountainCarContinuous-v0",
-    "InvertedDoublePendulum-v5",
-    "Hopper-v5",
-)
+# tasks in the order of benchmarks/learning.py's suite (cheapest first); other tasks follow, sorted
+TASK_ORDER = tuple(EVALUATION)
 ALGO_LABELS = {"nclql": "NC-LQL", "lql": "LQL", "sac": "SAC", "td3": "TD3"}
 MODES = ("deterministic", "stochastic")
 
