@@ -12,6 +12,8 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_
 from stable_baselines3.common.type_aliases import PyTorchObs
 from torch import nn
 
+from sb3_lql.common.activations import fast_activation
+
 #: A level for the whole batch (int), one level per sample (long tensor), or no level (plain critic).
 Levels = int | th.Tensor | None
 
@@ -46,7 +48,7 @@ class LevelEmbedding(nn.Module):
         self.register_buffer("features", sinusoidal_features(n_levels, embedding_dim), persistent=False)
         self.mlp = nn.Sequential(
             nn.Linear(embedding_dim, 2 * embedding_dim),
-            activation_fn(),
+            fast_activation(activation_fn)(),
             nn.Linear(2 * embedding_dim, embedding_dim),
         )
 
@@ -103,6 +105,8 @@ class LangevinCritic(BaseModel):
         self.n_critics = n_critics
         self.n_levels = n_levels
         action_dim = get_action_dim(action_space)
+        # nn.Mish is replaced by the same function computed from one exp (sb3_lql.common.activations).
+        activation_fn = fast_activation(activation_fn)
         embedding_dim = level_embedding_dim if n_levels is not None else 0
         self.q_networks = nn.ModuleList(
             nn.Sequential(*create_mlp(features_dim + action_dim + embedding_dim, 1, net_arch, activation_fn))

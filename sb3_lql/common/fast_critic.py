@@ -19,23 +19,11 @@ from collections.abc import Callable
 import torch as th
 from torch import nn
 
+from sb3_lql.common.activations import Mish, mish_and_slope
 from sb3_lql.common.critic import LangevinCritic
 
 #: pre-activation h -> (f(h), f'(h)) for the activations the hand-written path supports.
 ActivationWithDerivative = Callable[[th.Tensor], tuple[th.Tensor, th.Tensor]]
-
-
-def _mish(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
-    # One exp instead of softplus, tanh and sigmoid (the transcendental calls dominated the chain):
-    # with e = exp(h) and n = e·(e + 2), tanh(softplus(h)) = n / (n + 2), and
-    # mish'(h) = tanh(softplus(h)) + h·sigmoid(h)·(1 - tanh²(softplus(h))) = t + 4·h·e·(1 + e) / (n + 2)².
-    # exp is clamped at h = 20, where t is already 1 in float32 (and (n + 2)² still fits).
-    e = th.exp(h.clamp(max=20.0))
-    n = e * (e + 2.0)
-    denominator = n + 2.0
-    t = n / denominator
-    slope = th.addcmul(t, 4.0 * h, e * (1.0 + e) / (denominator * denominator))
-    return h * t, slope
 
 
 def _relu(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
@@ -53,7 +41,8 @@ def _silu(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
 
 
 ACTIVATIONS: dict[type[nn.Module], ActivationWithDerivative] = {
-    nn.Mish: _mish,
+    nn.Mish: mish_and_slope,
+    Mish: mish_and_slope,
     nn.ReLU: _relu,
     nn.Tanh: _tanh,
     nn.SiLU: _silu,

@@ -1,0 +1,77 @@
+"""Mish, f(h) = h·tanh(softplus(h)), from a single ``exp``: the critics' default activation.
+
+torch's CPU kernels for ``mish`` and ``mish_backward`` evaluate softplus, tanh and sigmoid separately and
+cost about twice the few vectorised products below (``benchmarks/README.md``). With e = exp(h) and
+n = e·(e + 2):
+
+    tanh(softplus(h)) = n / (n + 2),    f'(h) = tanh(softplus(h)) + 4·h·e·(1 + e) / (n + 2)².
+
+exp is clamped at h = 20, where tanh(softplus(h)) is already 1 in float32 (and (n + 2)² still fits).
+The Langevin sampler (:mod:`sb3_lql.common.fast_critic`) and the critics' own :class:`Mish` layers share
+these two functions.
+"""
+
+from __future__ import annotations
+
+import torch as th
+from torch import nn
+from torch.autograd.function import FunctionCtx, once_differentiable
+
+
+def mish(h: th.Tensor) -> th.Tensor:
+    """
+    :param h: pre-activations
+    :return: mish(h)
+    """
+    e = th.exp(h.clamp(max=20.0))
+    n = e * (e + 2.0)
+    return h * (n / (n + 2.0))
+
+
+def mish_and_slope(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    """
+    :param h: pre-activations
+    :return: mish(h) and its derivative mish'(h), elementwise
+    """
+    e = th.exp(h.clamp(max=20.0))
+    n = e * (e + 2.0)
+    denominator = n + 2.0
+    t = n / denominator
+    slope = th.addcmul(t, 4.0 * h, e * (1.0 + e) / (denominator * denominator))
+    return h * t, slope
+
+
+class _MishFunction(th.autograd.Function):
+    """Mish whose forward pass also computes the slope, so the backward pass is one product."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, h: th.Tensor) -> th.Tensor:
+        value, slope = mish_and_slope(h)
+        ctx.save_for_backward(slope)
+        return value
+
+    @staticmethod
+    @once_differentiable  # the saved slope is not a function of h for autograd: no second derivatives
+    def backward(ctx: FunctionCtx, grad_output: th.Tensor) -> th.Tensor:
+        (slope,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad_output * slope
+
+
+class Mish(nn.Mish):
+    """
+    :class:`torch.nn.Mish`, computed from one ``exp`` (see the module docstring); the same function, within
+    float32 rounding. Without autograd (target networks, evaluation) only the value is computed.
+    """
+
+    def forward(self, input: th.Tensor) -> th.Tensor:
+        if input.requires_grad and th.is_grad_enabled():
+            return _MishFunction.apply(input)  # type: ignore[no-any-return]
+        return mish(input)
+
+
+def fast_activation(activation_fn: type[nn.Module]) -> type[nn.Module]:
+    """
+    :param activation_fn: an activation class, as in SB3's ``activation_fn``
+    :return: the faster equivalent this package has for it (:class:`Mish` for ``nn.Mish``), else the class itself
+    """
+    return Mish if activation_fn is nn.Mish else activation_fn
