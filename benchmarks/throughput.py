@@ -9,7 +9,7 @@ Prints one markdown table:
 - optionally (``--learn-steps N``), environment steps per second of a full ``learn()`` on
   HalfCheetah-v5.
 
-Usage: python benchmarks/throughput.py [--threads 2] [--steps 30] [--learn-steps 0] [--device cpu]
+Usage: python benchmarks/throughput.py [--threads 2] [--steps 10] [--learn-steps 0] [--device cpu]
 """
 
 from __future__ import annotations
@@ -70,19 +70,21 @@ def matmul_rate(n: int = BATCH, repeats: int = 200) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def timed(fn: Callable[[], Any], repeats: int, rounds: int = 3) -> float:
-    """Seconds per call: the fastest of ``rounds`` rounds of ``repeats`` calls, after two warm-up calls.
-
-    The fastest round is the least disturbed by the rest of the machine (other processes, frequency changes).
+def timed(fns: dict[str, Callable[[], Any]], repeats: int, rounds: int = 7) -> dict[str, float]:
+    """Seconds per call of each function: the fastest of ``rounds`` rounds of ``repeats`` calls, after two
+    warm-up calls. The functions take turns round by round, so that a slow spell of the machine (other
+    tenants, frequency changes) hits all of them alike, and the fastest round is the least disturbed.
     """
-    fn()
-    fn()
-    best = float("inf")
+    for fn in fns.values():
+        fn()
+        fn()
+    best = dict.fromkeys(fns, float("inf"))
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            fn()
-        best = min(best, (time.perf_counter() - start) / repeats)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / repeats)
     return best
 
 
@@ -106,7 +108,7 @@ def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_samp
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=th.get_num_threads())
-    parser.add_argument("--steps", type=int, default=30, help="gradient steps timed per algorithm")
+    parser.add_argument("--steps", type=int, default=10, help="gradient steps per timed round (7 rounds)")
     parser.add_argument("--learn-steps", type=int, default=0, help="env steps of learn() on HalfCheetah-v5 (0: skip)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--compile", action="store_true", help="LQL/NCLQL with policy_kwargs compile_sampler=True")
@@ -117,19 +119,23 @@ def main() -> None:
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     rate = matmul_rate()
 
-    rows = []
-    sac_step = None
-    for algo in (SAC, LQL, NCLQL):
+    algorithms = (SAC, LQL, NCLQL)
+    models = {}
+    for algo in algorithms:
         model = make_model(algo, args.env, args.device, args.compile)
         model.learn(BATCH + 10)  # fill the buffer past one batch
-        step = timed(lambda m=model: m.train(1, BATCH), args.steps)
-        obs1 = np.stack([env.observation_space.sample()])
-        obs5 = np.stack([env.observation_space.sample() for _ in range(5)])
-        lat1 = timed(lambda m=model, o=obs1: m.predict(o), 50)
-        lat5 = timed(lambda m=model, o=obs5: m.predict(o), 50)
-        if algo is SAC:
-            sac_step = step
-        flops = nclql_step_flops(obs_dim, act_dim, algo.__name__)["total"] if algo is not SAC else float("nan")
+        models[algo.__name__] = model
+    obs1 = np.stack([env.observation_space.sample()])
+    obs5 = np.stack([env.observation_space.sample() for _ in range(5)])
+    steps = timed({name: lambda m=model: m.train(1, BATCH) for name, model in models.items()}, args.steps)
+    lat1 = timed({name: lambda m=model: m.predict(obs1) for name, model in models.items()}, 50)
+    lat5 = timed({name: lambda m=model: m.predict(obs5) for name, model in models.items()}, 50)
+    sac_step = steps["SAC"]
+
+    rows = []
+    for algo in algorithms:
+        name = algo.__name__
+        flops = nclql_step_flops(obs_dim, act_dim, name)["total"] if algo is not SAC else float("nan")
         env_rate = float("nan")
         if args.learn_steps:
             learner = make_model(algo, args.env, args.device, args.compile)
@@ -137,9 +143,8 @@ def main() -> None:
             start = time.perf_counter()
             learner.learn(args.learn_steps)
             env_rate = args.learn_steps / (time.perf_counter() - start)
-        rows.append((algo.__name__, step, lat1, lat5, flops, env_rate))
+        rows.append((name, steps[name], lat1[name], lat5[name], flops, env_rate))
 
-    assert sac_step is not None
     print(
         f"\n{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
         f"device {args.device}, compile_sampler {args.compile},\n"
