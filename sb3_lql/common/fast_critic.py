@@ -97,6 +97,7 @@ class FastCriticGradient:
         first = weights[0]
         w_obs = first[:, :, :features_dim]
         self.w_action = first[:, :, features_dim : features_dim + self.action_dim]  # (C, H, act)
+        self.w_action_stacked_t = self.w_action.reshape(-1, self.action_dim).t().contiguous()  # (act, C·H)
         w_level = first[:, :, features_dim + self.action_dim :]
         # The observation's share of the first layer, once per chain: (C, batch, H).
         self.obs_hidden = th.baddbmm(biases[0], features.expand(self.n_critics, -1, -1), w_obs.transpose(1, 2))
@@ -139,5 +140,8 @@ class FastCriticGradient:
         grad_h = slopes[-1] * (self.w_out / self.n_critics)
         for weight, slope in zip(reversed(self.hidden_weights), reversed(slopes[:-1]), strict=True):
             grad_h = th.bmm(grad_h, weight) * slope
-        grad_actions = th.bmm(grad_h, self.w_action).sum(dim=0)
+        # Σ_c ∂Q_c/∂h₁ W₁ᵃ_c as one (batch, C·H) x (C·H, act) product: the per-critic (C, batch, H) x (C, H, act)
+        # product with a sum over critics is memory-bound and 2x slower.
+        grad_h = grad_h.transpose(0, 1).reshape(grad_h.shape[1], -1)
+        grad_actions = th.mm(self.w_action_stacked_t, grad_h.t()).t()
         return q.mean(dim=0), grad_actions
