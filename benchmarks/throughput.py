@@ -59,15 +59,16 @@ def nclql_step_flops(obs_dim: int, act_dim: int, algo: str, batch: int = BATCH) 
     return {"sampler": sampler, "training": training, "total": sampler + training}
 
 
-def matmul_rate(n: int = BATCH, repeats: int = 200) -> float:
-    """Measured float32 GFLOP/s of an (n x n) @ (n x n) product, the shape of the hidden layers."""
+def matmul_products(n: int = BATCH, count: int = 50) -> tuple[Callable[[], Any], float]:
+    """``count`` float32 (n x n) @ (n x n) products, the shape of the hidden layers, and their FLOPs: timed
+    alongside the gradient steps, they give the machine's matmul rate in the same rounds."""
     a, b = th.randn(n, n), th.randn(n, n)
-    for _ in range(10):
-        a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+    def products() -> None:
+        for _ in range(count):
+            a @ b
+
+    return products, 2.0 * n**3 * count
 
 
 def timed(fns: dict[str, Callable[[], Any]], repeats: int, rounds: int = 7) -> dict[str, float]:
@@ -117,7 +118,6 @@ def main() -> None:
     th.set_num_threads(args.threads)
     env = gym.make(args.env)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    rate = matmul_rate()
 
     algorithms = (SAC, LQL, NCLQL)
     models = {}
@@ -127,7 +127,11 @@ def main() -> None:
         models[algo.__name__] = model
     obs1 = np.stack([env.observation_space.sample()])
     obs5 = np.stack([env.observation_space.sample() for _ in range(5)])
-    steps = timed({name: lambda m=model: m.train(1, BATCH) for name, model in models.items()}, args.steps)
+    products, product_flops = matmul_products()
+    steps = timed(
+        {name: lambda m=model: m.train(1, BATCH) for name, model in models.items()} | {"matmul": products}, args.steps
+    )
+    rate = product_flops / steps["matmul"] / 1e9
     lat1 = timed({name: lambda m=model: m.predict(obs1) for name, model in models.items()}, 50)
     lat5 = timed({name: lambda m=model: m.predict(obs5) for name, model in models.items()}, 50)
     sac_step = steps["SAC"]
