@@ -18,13 +18,18 @@ from torch import nn
 from torch.autograd.function import FunctionCtx, once_differentiable
 
 
+def _exp_terms(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    """e = exp(h), clamped at h = 20, and n = e·(e + 2)."""
+    e = th.exp(h.clamp(max=20.0))
+    return e, e * (e + 2.0)
+
+
 def mish(h: th.Tensor) -> th.Tensor:
     """
     :param h: pre-activations
     :return: mish(h)
     """
-    e = th.exp(h.clamp(max=20.0))
-    n = e * (e + 2.0)
+    _, n = _exp_terms(h)
     return h * (n / (n + 2.0))
 
 
@@ -33,8 +38,7 @@ def mish_and_slope(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
     :param h: pre-activations
     :return: mish(h) and its derivative mish'(h), elementwise
     """
-    e = th.exp(h.clamp(max=20.0))
-    n = e * (e + 2.0)
+    e, n = _exp_terms(h)
     denominator = n + 2.0
     t = n / denominator
     slope = th.addcmul(t, 4.0 * h, e * (1.0 + e) / (denominator * denominator))

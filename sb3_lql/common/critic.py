@@ -48,7 +48,7 @@ class LevelEmbedding(nn.Module):
         self.register_buffer("features", sinusoidal_features(n_levels, embedding_dim), persistent=False)
         self.mlp = nn.Sequential(
             nn.Linear(embedding_dim, 2 * embedding_dim),
-            fast_activation(activation_fn)(),
+            activation_fn(),
             nn.Linear(2 * embedding_dim, embedding_dim),
         )
 
