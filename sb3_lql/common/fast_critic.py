@@ -140,8 +140,8 @@ class FastCriticGradient:
         grad_h = slopes[-1] * (self.w_out / self.n_critics)
         for weight, slope in zip(reversed(self.hidden_weights), reversed(slopes[:-1]), strict=True):
             grad_h = th.bmm(grad_h, weight) * slope
-        # Σ_c ∂Q_c/∂h₁ W₁ᵃ_c as one (batch, C·H) x (C·H, act) product: the per-critic (C, batch, H) x (C, H, act)
-        # product with a sum over critics is memory-bound and 2x slower.
+        # Σ_c ∂Q_c/∂h₁ W₁ᵃ_c as one (act, C·H) x (C·H, batch) product: the per-critic (C, batch, H) x (C, H, act)
+        # product with a sum over critics, or the same product as (batch, C·H) x (C·H, act), is 2x slower.
         grad_h = grad_h.transpose(0, 1).reshape(grad_h.shape[1], -1)
         grad_actions = th.mm(self.w_action_stacked_t, grad_h.t()).t()
         return q.mean(dim=0), grad_actions
