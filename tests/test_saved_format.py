@@ -33,4 +33,3 @@ def test_saved_models_load_and_act_as_when_saved(algo, suffix):
     np.testing.assert_allclose(got["values"], expected["values"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got["values_after_train"], expected["values_after_train"], rtol=1e-4, atol=1e-5)
     assert not np.allclose(got["values_after_train"], expected["values"])  # the two updates did move the critic
-
