@@ -86,7 +86,7 @@ def reward_background(ax: Any, landscape: BanditLandscape, fig: Any, colorbar: b
 def figure_critics(models: dict[str, BaseAlgorithm], landscape: BanditLandscape, path: str) -> None:
     nclql, lql = models["NCLQL"], models["LQL"]
     assert isinstance(nclql, NCLQL) and isinstance(lql, LQL)
-    sigmas = nclql.policy.sigmas.tolist()
+    sigmas = nclql.sampler.sigmas
     levels = np.linspace(0, nclql.n_noise_levels - 1, 4).round().astype(int)
     fig, axes = plt.subplots(2, 3, figsize=(15, 9.5))
     heatmap(axes[0, 0], landscape.reward_numpy(grid_centres(GRID)), "true reward r(a)", fig)
@@ -101,15 +101,15 @@ def figure_critics(models: dict[str, BaseAlgorithm], landscape: BanditLandscape,
 
 def figure_temperatures(nclql: NCLQL, landscape: BanditLandscape, path: str, n: int = 2000) -> None:
     fig, axes = plt.subplots(1, len(TEMPERATURES), figsize=(5 * len(TEMPERATURES), 4.8))
-    trained_w = nclql.policy.inverse_temperature
+    trained_w = nclql.inverse_temperature
     for ax, w in zip(axes, TEMPERATURES, strict=True):
-        nclql.policy.inverse_temperature = w  # the same critic, sampled at another temperature
+        nclql.inverse_temperature = w  # the same critic, sampled at another temperature
         samples = samples_of(nclql, n)
         reward_background(ax, landscape, fig, colorbar=ax is axes[-1])
         ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:red", alpha=0.4)
         score = score_samples(samples, landscape, w)
         ax.set_title(f"w = {w:g}\nTV to exp(w·r)/Z = {score.tv:.2f}, coverage {score.coverage:.2f}")
-    nclql.policy.inverse_temperature = trained_w
+    nclql.inverse_temperature = trained_w
     fig.suptitle(f"Figure 3: NC-LQL samples for several inverse temperatures (trained at w = {trained_w:g})")
     fig.tight_layout()
     fig.savefig(path, dpi=90, bbox_inches="tight")  # keeps the text below the panels

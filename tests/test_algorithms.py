@@ -53,8 +53,9 @@ def test_reference_defaults():
         assert (model.gamma, model.tau, model.batch_size, model.buffer_size) == (0.99, 0.005, 256, 1_000_000)
         assert model.policy.net_arch == [256, 256, 256]
         assert model.policy.activation_fn is th.nn.Mish
-        assert len(model.critic.q_networks) == 2
-    assert nclql.policy.schedule.n_evaluations == 20 and lql.policy.schedule.n_evaluations == 20
+        assert model.critic.n_critics == 2 and model.critic.q_net.linears[0].weight.shape[0] == 2
+        assert model.metropolis is False and model.compile_sampler == "auto"
+    assert nclql.sampler.schedule.n_evaluations == 20 and lql.sampler.schedule.n_evaluations == 20
 
 
 def test_learn_logs_every_statistic(algo, tmp_path):
@@ -117,8 +118,8 @@ def test_best_of_n_keeps_the_particle_with_the_highest_min_q(algo):
     model = algo("MlpPolicy", "Pendulum-v1", seed=0, **tiny_kwargs(algo, n_particles=5, inverse_temperature=1e-9))
     obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(6)]))
     actions, _ = model.policy.sample_actions(obs, deterministic=True)
-    starts = model.policy.deterministic_starts
-    level = model.policy.clean_level
+    starts = model.sampler.deterministic_starts(1, th.device("cpu"))
+    level = model.sampler.clean_level
     with th.no_grad():
         for i in range(6):
             q_min = model.critic(obs[i : i + 1].expand(5, -1), starts, level).min(dim=0).values
@@ -136,9 +137,10 @@ def test_save_load_round_trip_keeps_hyperparameters_and_actions(algo, tmp_path):
     np.testing.assert_array_equal(before, after)
     for name, value in NON_DEFAULTS[algo].items():
         assert getattr(loaded, name) == value, name
-        if name in algo.sampler_arguments:
-            assert getattr(loaded.policy, name) == value, name
-    assert loaded.policy.schedule == model.policy.schedule
+        if name in algo.sampler_class.setting_names():
+            assert getattr(loaded.policy.sampler, name) == value, name
+    assert loaded.policy.sampler is loaded.sampler
+    assert loaded.sampler.schedule == model.sampler.schedule
     for p, q in zip(model.critic_target.parameters(), loaded.critic_target.parameters(), strict=True):
         assert th.equal(p, q)
     loaded.learn(20)  # training resumes after loading
@@ -165,17 +167,20 @@ def test_learning_rate_schedule_and_net_arch(algo):
     model.learn(60)
     lr = model.critic.optimizer.param_groups[0]["lr"]
     assert 1e-5 <= lr < 1e-3 * 0.7  # annealed along the run
-    assert len(model.critic.q_networks) == 3
-    hidden = [m.out_features for m in model.critic.q_networks[0] if isinstance(m, th.nn.Linear)]
-    assert hidden == [8, 12, 1]
-    assert any(isinstance(m, th.nn.ReLU) for m in model.critic.q_networks[0])
+    assert model.critic.n_critics == 3
+    assert [(layer.weight.shape[0], layer.out_features) for layer in model.critic.q_net.linears] == [
+        (3, 8),
+        (3, 12),
+        (3, 1),
+    ]
+    assert isinstance(model.critic.q_net.activation, th.nn.ReLU)
 
 
 def test_noise_conditioned_critic_embeds_levels():
     model = NCLQL(
         "MlpPolicy", "Pendulum-v1", **tiny_kwargs(NCLQL, policy_kwargs=dict(net_arch=[8], level_embedding_dim=6))
     )
-    assert model.policy.sigmas.shape == (3,)
+    assert len(model.sampler.sigmas) == 3
     obs = th.zeros(4, 3)
     actions = th.zeros(4, 1)
     per_level = th.stack([model.critic(obs, actions, level) for level in range(3)])
@@ -185,7 +190,7 @@ def test_noise_conditioned_critic_embeds_levels():
     assert th.allclose(mixed[:, 1], per_level[1, :, 1]) and th.allclose(mixed[:, 3], per_level[0, :, 3])
     with pytest.raises(ValueError, match="levels"):
         model.critic(obs, actions)
-    assert model.critic.level_embeddings[0].mlp[0].in_features == 6
+    assert model.critic.level_embedding.mlp.linears[0].in_features == 6
 
 
 def test_nonfinite_critic_never_yields_nonfinite_actions(algo):
@@ -197,7 +202,7 @@ def test_nonfinite_critic_never_yields_nonfinite_actions(algo):
     for deterministic in (False, True):
         actions, _ = model.predict(obs, deterministic=deterministic)
         assert np.isfinite(actions).all()
-    assert model.policy.nonfinite_grad_count.item() > 0
+    assert model.sampler.nonfinite_count.item() > 0
 
 
 def test_td_target_formula(algo):
@@ -210,7 +215,7 @@ def test_td_target_formula(algo):
     th.manual_seed(1)
     target, next_actions, _ = model._td_target(batch)
     with th.no_grad():
-        next_q = model.critic_target(batch.next_observations, next_actions, model.policy.clean_level).min(0).values
+        next_q = model.critic_target(batch.next_observations, next_actions, model.sampler.clean_level).min(0).values
     expected = 0.3 * batch.rewards.flatten() + 0.9 * (1 - dones.flatten()) * next_q
     assert th.allclose(target, expected)
     th.manual_seed(1)
@@ -221,7 +226,7 @@ def test_td_target_formula(algo):
     th.manual_seed(1)
     target, next_actions, _ = model._td_target(batch._replace(discounts=discounts))
     with th.no_grad():
-        next_q = model.critic_target(batch.next_observations, next_actions, model.policy.clean_level).min(0).values
+        next_q = model.critic_target(batch.next_observations, next_actions, model.sampler.clean_level).min(0).values
     assert th.allclose(target, 0.3 * batch.rewards.flatten() + discounts.flatten() * (1 - dones.flatten()) * next_q)
 
 

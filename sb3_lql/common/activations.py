@@ -7,11 +7,14 @@ n = e·(e + 2):
     tanh(softplus(h)) = n / (n + 2),    f'(h) = tanh(softplus(h)) + 4·h·e·(1 + e) / (n + 2)².
 
 exp is clamped at h = 20, where tanh(softplus(h)) is already 1 in float32 (and (n + 2)² still fits).
-The Langevin sampler (:mod:`sb3_lql.common.fast_critic`) and the critics' own :class:`Mish` layers share
-these two functions.
+The critics' hand-written action gradient (:meth:`sb3_lql.common.critic.LangevinCritic.action_energy`) and
+their own :class:`Mish` layers share these two functions; :data:`SLOPES` gives the same pair for the other
+activations that gradient supports.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch as th
 from torch import nn
@@ -71,6 +74,30 @@ class Mish(nn.Mish):
         if input.requires_grad and th.is_grad_enabled():
             return _MishFunction.apply(input)  # type: ignore[no-any-return]
         return mish(input)
+
+
+def _relu(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    return th.relu(h), (h > 0).to(h.dtype)
+
+
+def _tanh(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    t = th.tanh(h)
+    return t, 1.0 - t * t
+
+
+def _silu(h: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+    s = th.sigmoid(h)
+    return h * s, s * (1.0 + h * (1.0 - s))
+
+
+#: pre-activation h -> (f(h), f'(h)) for the activation classes whose derivative is written out here.
+SLOPES: dict[type[nn.Module], Callable[[th.Tensor], tuple[th.Tensor, th.Tensor]]] = {
+    nn.Mish: mish_and_slope,
+    Mish: mish_and_slope,
+    nn.ReLU: _relu,
+    nn.Tanh: _tanh,
+    nn.SiLU: _silu,
+}
 
 
 def fast_activation(activation_fn: type[nn.Module]) -> type[nn.Module]:

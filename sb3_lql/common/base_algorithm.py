@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any, ClassVar, TypeVar
+import io
+import pathlib
+from collections.abc import Iterable
+from typing import Any, ClassVar, Literal, TypeVar
 
-import numpy as np
 import torch as th
 from stable_baselines3.common.base_class import maybe_make_env
 from stable_baselines3.common.buffers import ReplayBuffer
@@ -22,12 +23,52 @@ from stable_baselines3.common.type_aliases import (
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 
 from sb3_lql.common.critic import LangevinCritic
-from sb3_lql.common.langevin import SamplerStats
+from sb3_lql.common.langevin import AUTO_COMPILE_MIN_STEPS, LangevinSampler, SamplerStats, Temperature
 from sb3_lql.common.policies import LangevinPolicy
 from sb3_lql.common.utils import check_action_space, check_positive_float, check_positive_int
 
 SelfLangevinQLearning = TypeVar("SelfLangevinQLearning", bound="LangevinQLearning")
 ReplaySamples = ReplayBufferSamples | DictReplayBufferSamples
+
+
+def sampler_setting(name: str) -> property:
+    """
+    The algorithm's view of one sampler setting: ``model.inverse_temperature = 7`` sets (and checks) the
+    sampler's own value, which the next action uses. The value lives in the sampler only.
+
+    :param name: the setting's name
+    :return: the property
+    """
+
+    def get(self: LangevinQLearning) -> Any:
+        return getattr(self.sampler, name)
+
+    def set(self: LangevinQLearning, value: Any) -> None:
+        setattr(self.sampler, name, value)
+
+    return property(get, set, doc=f"The sampler's ``{name}``; setting it changes the next action.")
+
+
+class _TrainLog:
+    """Sums of the logged training statistics, kept on the device: read (one sync) only when the logger dumps."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, th.Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str, value: th.Tensor) -> None:
+        value = value.detach().float()
+        self.sums[name] = self.sums[name] + value if name in self.sums else value
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def flush(self) -> dict[str, float]:
+        """:return: the mean of each statistic since the last flush"""
+        if not self.sums:
+            return {}
+        values = th.stack(list(self.sums.values())).tolist()
+        means = {name: value / self.counts[name] for name, value in zip(self.sums, values, strict=True)}
+        self.sums, self.counts = {}, {}
+        return means
 
 
 class LangevinQLearning(OffPolicyAlgorithm):
@@ -51,13 +92,17 @@ class LangevinQLearning(OffPolicyAlgorithm):
     :param optimize_memory_usage: memory-efficient replay buffer variant
     :param n_steps: n-step returns (SB3's ``NStepReplayBuffer``)
     :param target_update_interval: update the target critic every ``target_update_interval`` gradient steps
-    :param inverse_temperature: w, the soft policy is pi(a|s) ∝ exp(w·Q(s, a))
+    :param inverse_temperature: w, the soft policy is pi(a|s) ∝ exp(w·Q(s, a)); a number, or a schedule of the
+        progress remaining (1 → 0) like ``learning_rate``
     :param step_size: the Langevin step size ε (at the clean level for NC-LQL)
     :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
     :param n_particles: Langevin chains per decision; best-of-N by min-Q at the clean level when > 1
     :param reward_scale: rewards are multiplied by this in the TD target
     :param metropolis: Metropolis-adjust each Langevin step (MALA), see
-        :func:`~sb3_lql.common.langevin.langevin_sample`; the acceptance rate is logged
+        :func:`~sb3_lql.common.langevin.mala_step`; the acceptance rate is logged
+    :param compile_sampler: ``torch.compile`` the Langevin chain: ``True``, ``False``, or ``"auto"``: only inside
+        ``learn()`` calls long enough for the compilation (about a minute per batch size on a 2-core CPU) to
+        pay for itself (:data:`~sb3_lql.common.langevin.AUTO_COMPILE_MIN_STEPS` environment steps)
     :param stats_window_size: window size for the rollout logging
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments of the policy (``net_arch``, ``activation_fn``, ...)
@@ -65,18 +110,22 @@ class LangevinQLearning(OffPolicyAlgorithm):
     :param seed: seed for the pseudo random generators
     :param device: device (cpu, cuda, ...); ``"auto"`` picks the GPU if there is one
     :param _init_setup_model: whether or not to build the network at the creation of the instance
+    :param _sampler_settings: the settings of the subclass's own sampler (its schedule), given by the subclass
     """
 
     policy: LangevinPolicy
     critic: LangevinCritic
     critic_target: LangevinCritic
-    #: Names of the algorithm's own arguments that the policy's sampler takes.
-    sampler_arguments: ClassVar[tuple[str, ...]] = (
-        "inverse_temperature",
-        "normalize_grad",
-        "n_particles",
-        "metropolis",
-    )
+    sampler: LangevinSampler
+    #: The sampler class of the algorithm (its schedule).
+    sampler_class: ClassVar[type[LangevinSampler]]
+
+    inverse_temperature = sampler_setting("inverse_temperature")
+    step_size = sampler_setting("step_size")
+    normalize_grad = sampler_setting("normalize_grad")
+    n_particles = sampler_setting("n_particles")
+    metropolis = sampler_setting("metropolis")
+    compile_sampler = sampler_setting("compile_sampler")
 
     def __init__(
         self,
@@ -96,12 +145,13 @@ class LangevinQLearning(OffPolicyAlgorithm):
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
         target_update_interval: int = 1,
-        inverse_temperature: float = 500.0,
+        inverse_temperature: Temperature = 500.0,
         step_size: float = 1e-4,
         normalize_grad: bool = True,
         n_particles: int = 1,
-        reward_scale: float = 0.2,
         metropolis: bool = False,
+        compile_sampler: bool | Literal["auto"] = "auto",
+        reward_scale: float = 0.2,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -109,29 +159,29 @@ class LangevinQLearning(OffPolicyAlgorithm):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        _sampler_settings: dict[str, Any] | None = None,
     ):
-        # Checked before anything is built: a bad value never reaches training.
-        check_positive_float("inverse_temperature", inverse_temperature)
-        check_positive_float("step_size", step_size)
-        check_positive_int("n_particles", n_particles)
+        # Checked before anything is built: a bad value never reaches training. The sampler checks its own.
+        self.sampler = self.sampler_class(
+            inverse_temperature=inverse_temperature,
+            step_size=step_size,
+            normalize_grad=normalize_grad,
+            n_particles=n_particles,
+            metropolis=metropolis,
+            compile_sampler=compile_sampler,
+            **(_sampler_settings or {}),
+        )
         check_positive_float("reward_scale", reward_scale)
         check_positive_int("target_update_interval", target_update_interval)
-        for name, flag in (("normalize_grad", normalize_grad), ("metropolis", metropolis)):
-            if not isinstance(flag, bool | np.bool_):
-                raise ValueError(f"`{name}` must be a bool, got {flag!r}")
-        clash = set(policy_kwargs or {}) & (set(self.sampler_arguments) | {"schedule", "n_levels"})
+        clash = set(policy_kwargs or {}) & ({*self.sampler.setting_names(), "sampler"} - {"compile_sampler"})
         if clash:
             raise ValueError(
                 f"{sorted(clash)} are arguments of {type(self).__name__} itself, not of policy_kwargs: "
                 f"pass them as {type(self).__name__}(..., {sorted(clash)[0]}=...)"
             )
-        self.inverse_temperature = float(inverse_temperature)
-        self.step_size = float(step_size)
-        self.normalize_grad = bool(normalize_grad)
-        self.n_particles = int(n_particles)
         self.reward_scale = float(reward_scale)
-        self.metropolis = bool(metropolis)
         self.target_update_interval = target_update_interval
+        self._train_log = _TrainLog()
         # SB3 would only assert on the action space: check it first, with a message that says what is allowed.
         env = maybe_make_env(env, verbose)  # type: ignore[arg-type]
         if env is not None:
@@ -165,19 +215,19 @@ class LangevinQLearning(OffPolicyAlgorithm):
         if _init_setup_model:
             self._setup_model()
 
-    def _policy_sampler_kwargs(self) -> dict[str, Any]:
-        """The policy arguments that come from the algorithm's own hyperparameters."""
-        return {name: getattr(self, name) for name in self.sampler_arguments}
-
     def _setup_model(self) -> None:
-        # The sampler's hyperparameters are the algorithm's (so RL-Zoo YAML and save/load see them):
-        # hand them to the policy for its construction without mixing them into `policy_kwargs`.
+        # `load()` and `load(..., name=value)` put saved or given settings in __dict__, under the properties'
+        # names: they go to the sampler, through its checks, before the policy is built around it.
+        pending = {name: self.__dict__.pop(name) for name in self.sampler.setting_names() if name in self.__dict__}
+        self.sampler.update(**pending)
+        # The policy gets the sampler without it being mixed into `policy_kwargs` (saved as the user gave them).
         user_policy_kwargs = self.policy_kwargs
-        self.policy_kwargs = {**user_policy_kwargs, **self._policy_sampler_kwargs()}
+        self.policy_kwargs = {**user_policy_kwargs, "sampler": self.sampler}
         try:
             super()._setup_model()
         finally:
             self.policy_kwargs = user_policy_kwargs
+        self.sampler.progress_remaining = self._current_progress_remaining
         self.critic = self.policy.critic
         self.critic_target = self.policy.critic_target
         self.batch_norm_stats = get_parameters_by_name(self.critic, ["running_"])
@@ -203,16 +253,30 @@ class LangevinQLearning(OffPolicyAlgorithm):
         :param progress_bar: show a progress bar (needs tqdm and rich)
         :return: the trained model
         """
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name or type(self).__name__,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
+        warm_up_left = max(0, self.learning_starts - (0 if reset_num_timesteps else self.num_timesteps))
+        self.sampler.compiling = (
+            self.sampler.compile_sampler == "auto" and total_timesteps - warm_up_left >= AUTO_COMPILE_MIN_STEPS
         )
+        try:
+            return super().learn(
+                total_timesteps=total_timesteps,
+                callback=callback,
+                log_interval=log_interval,
+                tb_log_name=tb_log_name or type(self).__name__,
+                reset_num_timesteps=reset_num_timesteps,
+                progress_bar=progress_bar,
+            )
+        finally:
+            self.sampler.compiling = False
+            self._record_train_log()
 
     # --- pieces of the update shared by both algorithms -------------------------------------------
+
+    def _start_train(self) -> None:
+        """What every ``train()`` does first: training mode, the learning rate and w of the current progress."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate([self.critic.optimizer])
+        self.sampler.progress_remaining = self._current_progress_remaining
 
     def _td_target(self, batch: ReplaySamples) -> tuple[th.Tensor, th.Tensor, SamplerStats]:
         """
@@ -223,7 +287,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
         """
         next_actions, stats = self.policy.sample_actions(batch.next_observations)
         with th.no_grad():
-            next_q = self.critic_target(batch.next_observations, next_actions, self.policy.clean_level)
+            next_q = self.critic_target(batch.next_observations, next_actions, self.sampler.clean_level)
             next_q = next_q.min(dim=0).values
             # SB3's `dones` already excludes time-limit truncations (handle_timeout_termination).
             # n-step buffers give a discount per sample (on the model's device); otherwise gamma, a float.
@@ -246,27 +310,59 @@ class LangevinQLearning(OffPolicyAlgorithm):
             polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
             polyak_update(self.batch_norm_stats, self.batch_norm_stats_target, 1.0)
 
-    def _record_sampler(self, logs: dict[str, list[float]], next_actions: th.Tensor, stats: SamplerStats) -> None:
-        logs["action_grad_norm"].append(stats.grad_norm.item())
-        logs["action_std"].append(next_actions.std(dim=0).mean().item())
-        if self.metropolis:
-            logs["acceptance_rate"].append(stats.acceptance.item())
+    def _log(self, name: str, value: th.Tensor) -> None:
+        """Add one value of ``train/<name>`` (averaged over the gradient steps between two log dumps)."""
+        self._train_log.add(name, value)
 
-    def _log_train(self, logs: dict[str, list[float]], gradient_steps: int) -> None:
+    def _log_sampler(self, next_actions: th.Tensor, stats: SamplerStats) -> None:
+        self._log("action_grad_norm", stats.grad_norm)
+        self._log("action_std", next_actions.std(dim=0).mean())
+        if self.metropolis:
+            self._log("acceptance_rate", stats.acceptance)
+
+    def _end_train(self, gradient_steps: int) -> None:
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        for key, values in logs.items():
-            self.logger.record(f"train/{key}", float(np.mean(values)))
-        self.logger.record("train/nonfinite_action_grads", int(self.policy.nonfinite_grad_count.item()))
+        self.logger.record("train/inverse_temperature", self.sampler.current_inverse_temperature())
 
-    @staticmethod
-    def _new_logs() -> dict[str, list[float]]:
-        return defaultdict(list)
+    def _record_train_log(self) -> None:
+        """Hand the statistics gathered on the device to the logger: the one host sync of the logging."""
+        for name, value in self._train_log.flush().items():
+            self.logger.record(f"train/{name}", value)
+        if self.sampler.nonfinite_count is not None:
+            self.logger.record("train/nonfinite_action_grads", int(self.sampler.nonfinite_count.item()))
+
+    def dump_logs(self) -> None:
+        """Write the log data (SB3's), with the training statistics gathered since the last dump."""
+        self._record_train_log()
+        super().dump_logs()
 
     # --- saving -----------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "critic", "critic_target"]
+        return [*super()._excluded_save_params(), "critic", "critic_target", "sampler", "_train_log"]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy", "critic.optimizer"], []
+
+    def save(
+        self,
+        path: str | pathlib.Path | io.BufferedIOBase,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """
+        Save the model as SB3 does. The sampler's settings are written as plain entries of the saved data, so
+        that ``load(path, inverse_temperature=...)`` and ``custom_objects`` can replace them.
+
+        :param path: path to the file where the model is saved
+        :param exclude: names of attributes not to save, in addition to the default ones
+        :param include: names of attributes to save even if excluded by default
+        """
+        settings = self.sampler.settings()
+        self.__dict__.update(settings)  # read by SB3's save from __dict__; the properties still read the sampler
+        try:
+            super().save(path, exclude=exclude, include=include)
+        finally:
+            for name in settings:
+                del self.__dict__[name]

@@ -1,4 +1,4 @@
-"""LQL: Langevin Q-Learning with a plain twin critic (SPEC.md, section 1)."""
+"""LQL: Langevin Q-Learning with a plain twin critic (arXiv 2602.07873, Section 3)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv
 
-from sb3_lql.common.base_algorithm import LangevinQLearning
-from sb3_lql.common.utils import check_positive_int
+from sb3_lql.common.base_algorithm import LangevinQLearning, sampler_setting
+from sb3_lql.common.langevin import PlainLangevinSampler
 from sb3_lql.lql.policies import LQLPolicy, MlpPolicy, MultiInputPolicy
 
 
@@ -21,12 +21,9 @@ class LQL(LangevinQLearning):
     :param policy: ``"MlpPolicy"``, ``"MultiInputPolicy"`` or a policy class
     :param env: the environment to learn from (if registered in Gym, can be str)
     :param langevin_steps: Langevin steps K per sampled action
-    :param step_size: the Langevin step size ε
-    :param inverse_temperature: w of the soft policy
-    :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
-    :param n_particles: chains per decision, best-of-N by min-Q when > 1
-    :param reward_scale: rewards are multiplied by this in the TD target
-    :param kwargs: every other argument of SB3's off-policy algorithms, as in SAC (``learning_rate``,
+    :param kwargs: the sampler settings shared with NC-LQL (``inverse_temperature``, ``step_size``,
+        ``normalize_grad``, ``n_particles``, ``metropolis``, ``compile_sampler``), ``reward_scale``, and every
+        other argument of SB3's off-policy algorithms, as in SAC (``learning_rate``,
         ``buffer_size``, ``learning_starts``, ``batch_size``, ``tau``, ``gamma``, ``train_freq``,
         ``gradient_steps``, ``replay_buffer_class``, ``target_update_interval``, ``tensorboard_log``,
         ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...): see
@@ -38,37 +35,17 @@ class LQL(LangevinQLearning):
         "MultiInputPolicy": MultiInputPolicy,
     }
     policy: LQLPolicy
-    sampler_arguments = (*LangevinQLearning.sampler_arguments, "step_size", "langevin_steps")
+    sampler: PlainLangevinSampler
+    sampler_class = PlainLangevinSampler
+    langevin_steps = sampler_setting("langevin_steps")
 
     def __init__(
-        self,
-        policy: str | type[LQLPolicy],
-        env: GymEnv | str | None,
-        langevin_steps: int = 20,
-        step_size: float = 1e-4,
-        inverse_temperature: float = 500.0,
-        normalize_grad: bool = True,
-        n_particles: int = 1,
-        reward_scale: float = 0.2,
-        **kwargs: Any,
+        self, policy: str | type[LQLPolicy], env: GymEnv | str | None, langevin_steps: int = 20, **kwargs: Any
     ):
-        check_positive_int("langevin_steps", langevin_steps)
-        self.langevin_steps = int(langevin_steps)
-        super().__init__(
-            policy,
-            env,
-            step_size=step_size,
-            inverse_temperature=inverse_temperature,
-            normalize_grad=normalize_grad,
-            n_particles=n_particles,
-            reward_scale=reward_scale,
-            **kwargs,
-        )
+        super().__init__(policy, env, _sampler_settings=dict(langevin_steps=langevin_steps), **kwargs)
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        self.policy.set_training_mode(True)
-        self._update_learning_rate([self.critic.optimizer])
-        logs = self._new_logs()
+        self._start_train()
 
         for gradient_step in range(gradient_steps):
             batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
@@ -84,8 +61,8 @@ class LQL(LangevinQLearning):
             # Polyak update of the target critics
             self._update_targets(gradient_step)
 
-            logs["td_loss"].append(td_loss.item())
-            logs["q_mean"].append(current_q.mean().item())
-            self._record_sampler(logs, next_actions, sampler_stats)
+            self._log("td_loss", td_loss)
+            self._log("q_mean", current_q.mean())
+            self._log_sampler(next_actions, sampler_stats)
 
-        self._log_train(logs, gradient_steps)
+        self._end_train(gradient_steps)

@@ -1,4 +1,4 @@
-"""NC-LQL: Langevin Q-Learning with a noise-conditioned critic and annealed Langevin (SPEC.md, section 2)."""
+"""NC-LQL: Langevin Q-Learning with a noise-conditioned critic and annealed Langevin (arXiv 2602.07873, Section 4)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import torch as th
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv
 
-from sb3_lql.common.base_algorithm import LangevinQLearning
-from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy, NCLQLPolicy, check_noise_ladder
+from sb3_lql.common.base_algorithm import LangevinQLearning, sampler_setting
+from sb3_lql.common.langevin import AnnealedLangevinSampler
+from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy, NCLQLPolicy
 
 
 class NCLQL(LangevinQLearning):
@@ -26,15 +27,12 @@ class NCLQL(LangevinQLearning):
     :param sigma_max: largest noise level σ_0
     :param sigma_min: smallest noise level σ_{L-1}
     :param langevin_steps_per_level: Langevin steps T per level (L·T critic gradients per action)
-    :param step_size: the step size ε at the clean level; level l uses ε·(σ_l/σ_{L-1})²
-    :param inverse_temperature: w of the soft policy
-    :param normalize_grad: rescale each action gradient to unit L2 norm in the sampler
-    :param n_particles: chains per decision, best-of-N by min-Q at the clean level when > 1
-    :param reward_scale: rewards are multiplied by this in the TD target
-    :param kwargs: every other argument of SB3's off-policy algorithms, as in SAC (``learning_rate``,
-        ``buffer_size``, ``learning_starts``, ``batch_size``, ``tau``, ``gamma``, ``train_freq``,
-        ``gradient_steps``, ``replay_buffer_class``, ``target_update_interval``, ``tensorboard_log``,
-        ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...): see
+    :param kwargs: the sampler settings shared with LQL (``inverse_temperature``, ``step_size`` (ε at the clean
+        level; level l uses ε·(σ_l/σ_{L-1})²), ``normalize_grad``, ``n_particles``, ``metropolis``,
+        ``compile_sampler``), ``reward_scale``, and every other argument of SB3's off-policy algorithms, as in
+        SAC (``learning_rate``, ``buffer_size``, ``learning_starts``, ``batch_size``, ``tau``, ``gamma``,
+        ``train_freq``, ``gradient_steps``, ``replay_buffer_class``, ``target_update_interval``,
+        ``tensorboard_log``, ``policy_kwargs``, ``verbose``, ``seed``, ``device``, ...): see
         :class:`~sb3_lql.common.base_algorithm.LangevinQLearning`
     """
 
@@ -43,14 +41,12 @@ class NCLQL(LangevinQLearning):
         "MultiInputPolicy": MultiInputPolicy,
     }
     policy: NCLQLPolicy
-    sampler_arguments = (
-        *LangevinQLearning.sampler_arguments,
-        "step_size",
-        "n_noise_levels",
-        "sigma_max",
-        "sigma_min",
-        "langevin_steps_per_level",
-    )
+    sampler: AnnealedLangevinSampler
+    sampler_class = AnnealedLangevinSampler
+    n_noise_levels = sampler_setting("n_noise_levels")
+    sigma_max = sampler_setting("sigma_max")
+    sigma_min = sampler_setting("sigma_min")
+    langevin_steps_per_level = sampler_setting("langevin_steps_per_level")
 
     def __init__(
         self,
@@ -60,35 +56,20 @@ class NCLQL(LangevinQLearning):
         sigma_max: float = 0.1,
         sigma_min: float = 0.001,
         langevin_steps_per_level: int = 2,
-        step_size: float = 1e-4,
-        inverse_temperature: float = 500.0,
-        normalize_grad: bool = True,
-        n_particles: int = 1,
-        reward_scale: float = 0.2,
         **kwargs: Any,
     ):
-        check_noise_ladder(n_noise_levels, sigma_max, sigma_min)
-        self.n_noise_levels = int(n_noise_levels)
-        self.sigma_max = float(sigma_max)
-        self.sigma_min = float(sigma_min)
-        self.langevin_steps_per_level = langevin_steps_per_level
-        super().__init__(
-            policy,
-            env,
-            step_size=step_size,
-            inverse_temperature=inverse_temperature,
-            normalize_grad=normalize_grad,
-            n_particles=n_particles,
-            reward_scale=reward_scale,
-            **kwargs,
+        ladder = dict(
+            n_noise_levels=n_noise_levels,
+            sigma_max=sigma_max,
+            sigma_min=sigma_min,
+            langevin_steps_per_level=langevin_steps_per_level,
         )
+        super().__init__(policy, env, _sampler_settings=ladder, **kwargs)
 
     def train(self, gradient_steps: int, batch_size: int = 64) -> None:
-        self.policy.set_training_mode(True)
-        self._update_learning_rate([self.critic.optimizer])
-        logs = self._new_logs()
-        clean = self.n_noise_levels - 1
-        sigmas = self.policy.sigmas
+        self._start_train()
+        clean = self.sampler.n_noise_levels - 1
+        sigmas = th.tensor(self.sampler.sigmas, device=self.device)
 
         for gradient_step in range(gradient_steps):
             batch = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
@@ -118,9 +99,9 @@ class NCLQL(LangevinQLearning):
             # 5. Polyak update of the target critics
             self._update_targets(gradient_step)
 
-            logs["td_loss"].append(td_loss.item())
-            logs["denoise_loss"].append(denoise_loss.item())
-            logs["q_mean"].append(current_q.mean().item())
-            self._record_sampler(logs, next_actions, sampler_stats)
+            self._log("td_loss", td_loss)
+            self._log("denoise_loss", denoise_loss)
+            self._log("q_mean", current_q.mean())
+            self._log_sampler(next_actions, sampler_stats)
 
-        self._log_train(logs, gradient_steps)
+        self._end_train(gradient_steps)
