@@ -300,7 +300,7 @@ def _flag(name: str, value: Any) -> bool:
 def _temperature(name: str, value: Any) -> Temperature:
     if callable(value):  # a schedule of the progress remaining: its ends are checked now, every value when used
         for progress in (1.0, 0.0):
-            _positive_float(f"{name}({progress})", value(progress))
+            _positive_float(f"{name} (a schedule) at progress remaining {progress}", value(progress))
         return value  # type: ignore[no-any-return]
     return _positive_float(name, value)
 
@@ -459,7 +459,8 @@ class LangevinSampler:
         """
         w = self.inverse_temperature
         if callable(w):
-            return _positive_float(f"inverse_temperature({self.progress_remaining:.4g})", w(self.progress_remaining))
+            where = f"inverse_temperature (a schedule) at progress remaining {self.progress_remaining:.4g}"
+            return _positive_float(where, w(self.progress_remaining))
         return w  # type: ignore[no-any-return]
 
     def deterministic_starts(self, action_dim: int, device: th.device) -> th.Tensor:
