@@ -9,7 +9,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.utils import get_linear_fn
 
-from sb3_lql import LQL, NCLQL
+from sb3_lql import NCLQL
 from sb3_lql.common.langevin import AUTO_COMPILE_MIN_STEPS
 from tests.conftest import tiny_kwargs
 
@@ -93,7 +93,7 @@ def test_inverse_temperature_schedule(algo, tmp_path):
     assert 5.0 <= w <= logged < 50.0 * 0.5
     model.save(tmp_path / "model")
     assert algo.load(tmp_path / "model").sampler.current_inverse_temperature() == pytest.approx(w)
-    with pytest.raises(ValueError, match="inverse_temperature.*at progress remaining 0"):
+    with pytest.raises(ValueError, match=r"inverse_temperature.*at progress remaining 0"):
         make(algo, inverse_temperature=get_linear_fn(1.0, -1.0, 1.0))  # ends below zero: refused up front
 
 
