@@ -1,8 +1,9 @@
 """LQL, NC-LQL and SB3's SAC on Pendulum-v1 at the same budget, seeds and critic size.
 
 Prints a markdown table: mean return over 10 deterministic evaluation episodes per seed, their mean,
-and the wall-clock of each run. Settings are those of tests/test_learning.py (2 x 64 networks, Adam 1e-3,
-1,000 random warm-up steps; LQL with step_size=1e-3).
+and the wall-clock of each run. LQL and NC-LQL use the shipped YAML's Pendulum-v1 entries (2 x 64 networks,
+Adam 1e-3, 1,000 random warm-up steps; LQL with step_size=1e-3), as tests/test_learning.py does; SAC gets the
+same network, Adam step and warm-up.
 
 Usage: python benchmarks/pendulum.py [--steps 4000] [--seeds 0 1 2]
 """
@@ -19,14 +20,20 @@ from stable_baselines3 import SAC
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_lql import LQL, NCLQL
+from sb3_lql.zoo import load_budget, load_hyperparameters
 
-COMMON = dict(learning_rate=1e-3, learning_starts=1_000, policy_kwargs=dict(net_arch=[64, 64]))
-RUNS = {"NCLQL": (NCLQL, {}), "LQL": (LQL, dict(step_size=1e-3)), "SAC": (SAC, {})}
+_NCLQL = load_hyperparameters("nclql", "Pendulum-v1")
+SHARED = {key: _NCLQL[key] for key in ("learning_rate", "learning_starts", "policy_kwargs")}
+RUNS = {
+    "NCLQL": (NCLQL, _NCLQL),
+    "LQL": (LQL, load_hyperparameters("lql", "Pendulum-v1")),
+    "SAC": (SAC, SHARED),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=4_000)
+    parser.add_argument("--steps", type=int, default=load_budget("nclql", "Pendulum-v1"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--algos", nargs="+", default=list(RUNS), choices=list(RUNS))
     args = parser.parse_args()
@@ -34,11 +41,11 @@ def main() -> None:
     print("| algorithm | steps | " + " | ".join(f"seed {s}" for s in args.seeds) + " | mean | s / run |")
     print("|---|---|" + "---|" * len(args.seeds) + "---|---|")
     for name in args.algos:
-        algo, extra = RUNS[name]
+        algo, settings = RUNS[name]
         returns, times = [], []
         for seed in args.seeds:
             # deepcopy: SB3 writes into the policy_kwargs dict it is given
-            model = algo("MlpPolicy", "Pendulum-v1", seed=seed, **copy.deepcopy(COMMON), **extra)
+            model = algo("MlpPolicy", "Pendulum-v1", seed=seed, **copy.deepcopy(settings))
             start = time.perf_counter()
             model.learn(args.steps)
             times.append(time.perf_counter() - start)

@@ -27,6 +27,7 @@ import torch as th
 from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+import sb3_lql
 from sb3_lql import LQL, NCLQL
 
 NET = [256, 256, 256]
@@ -91,9 +92,14 @@ def timed(fns: dict[str, Callable[[], Any]], repeats: int, rounds: int = 7) -> d
 
 def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_sampler: bool = False) -> BaseAlgorithm:
     policy_kwargs: dict[str, Any] = dict(net_arch=NET)
+    kwargs: dict[str, Any] = {}
     if algo is not SAC:
         policy_kwargs.update(activation_fn=th.nn.Mish)
-        if compile_sampler:  # only when asked: older versions of the package do not know the option
+        # compile_sampler is the algorithm's argument since 0.2.0 (True / False / "auto": off in these short
+        # runs); 0.1.0 took it in policy_kwargs (False by default). Both are accepted, to time either version.
+        if hasattr(algo, "compile_sampler"):
+            kwargs.update(compile_sampler=compile_sampler)
+        elif compile_sampler:
             policy_kwargs.update(compile_sampler=True)
     return algo(
         "MlpPolicy",
@@ -103,6 +109,7 @@ def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_samp
         device=device,
         seed=0,
         policy_kwargs=policy_kwargs,
+        **kwargs,
     )
 
 
@@ -112,7 +119,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="gradient steps per timed round (7 rounds)")
     parser.add_argument("--learn-steps", type=int, default=0, help="env steps of learn() on HalfCheetah-v5 (0: skip)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--compile", action="store_true", help="LQL/NCLQL with policy_kwargs compile_sampler=True")
+    parser.add_argument("--compile", action="store_true", help="LQL/NCLQL with compile_sampler=True")
     parser.add_argument("--env", default="HalfCheetah-v5", help="env whose observation/action sizes are used")
     args = parser.parse_args()
     th.set_num_threads(args.threads)
@@ -150,7 +157,8 @@ def main() -> None:
         rows.append((name, steps[name], lat1[name], lat5[name], flops, env_rate))
 
     print(
-        f"\n{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
+        f"\nsb3-lql {sb3_lql.__version__} ({sb3_lql.__file__}),\n"
+        f"{platform.processor() or platform.machine()}, torch {th.__version__}, {args.threads} threads, "
         f"device {args.device}, compile_sampler {args.compile},\n"
         f"{args.env} sizes (obs {obs_dim}, act {act_dim}), batch {BATCH}, critics 3 x 256 mish"
     )

@@ -11,22 +11,23 @@ import time
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_lql import LQL, NCLQL
+from sb3_lql.zoo import load_budget, load_hyperparameters
 
-# Pendulum settings (the MuJoCo reference defaults with a smaller, faster critic and Adam step). Learning with
-# them is fast but not monotonic: 4,000 steps is the budget at which seeds 0, 1 and 2 all reached about -150
-# (benchmarks/README.md); at 5,000 steps seed 0 fell back to about -670 in one run.
-PENDULUM = dict(learning_rate=1e-3, learning_starts=1_000, policy_kwargs=dict(net_arch=[64, 64]))
+# The Pendulum settings are the shipped RL-Zoo YAML's (sb3_lql/hyperparams/): the paper's sampler with a smaller,
+# faster critic and Adam step. Learning with them is fast but not monotonic: the YAML's budget (4,000 steps)
+# is the one at which seeds 0, 1 and 2 all reached about -150 (benchmarks/README.md).
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", choices=["nclql", "lql"], default="nclql")
-    parser.add_argument("--timesteps", type=int, default=4_000)
+    parser.add_argument("--timesteps", type=int, default=None, help="default: the YAML entry's n_timesteps")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     algo = {"nclql": NCLQL, "lql": LQL}[args.algo]
-    model = algo("MlpPolicy", "Pendulum-v1", seed=args.seed, verbose=0, **PENDULUM)
+    args.timesteps = args.timesteps or load_budget(args.algo, "Pendulum-v1")
+    model = algo("MlpPolicy", "Pendulum-v1", seed=args.seed, **load_hyperparameters(args.algo, "Pendulum-v1"))
     start = time.perf_counter()
     model.learn(args.timesteps, progress_bar=True)
     elapsed = time.perf_counter() - start

@@ -66,6 +66,15 @@ def load_hyperparameters(algo: str, env_id: str) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if key not in ZOO_KEYS}
 
 
+def load_budget(algo: str, env_id: str) -> int:
+    """
+    :param algo: ``"lql"`` or ``"nclql"``
+    :param env_id: the environment id
+    :return: the ``n_timesteps`` of the shipped YAML entry of ``env_id``
+    """
+    return int(yaml.safe_load(default_conf_file(algo).read_text())[env_id]["n_timesteps"])
+
+
 def _sample_common(trial: Any) -> dict[str, Any]:
     return {
         "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),

@@ -1,7 +1,7 @@
 """Mish, f(h) = h·tanh(softplus(h)), from a single ``exp``: the critics' default activation.
 
 torch's CPU kernels for ``mish`` and ``mish_backward`` evaluate softplus, tanh and sigmoid separately and
-cost about twice the few vectorised products below (``benchmarks/README.md``). With e = exp(h) and
+are slower than the few vectorised products below (``benchmarks/README.md`` has the measurements). With e = exp(h) and
 n = e·(e + 2):
 
     tanh(softplus(h)) = n / (n + 2),    f'(h) = tanh(softplus(h)) + 4·h·e·(1 + e) / (n + 2)².

@@ -101,8 +101,8 @@ class LangevinQLearning(OffPolicyAlgorithm):
     :param metropolis: Metropolis-adjust each Langevin step (MALA), see
         :func:`~sb3_lql.common.langevin.mala_step`; the acceptance rate is logged
     :param compile_sampler: ``torch.compile`` the Langevin chain: ``True``, ``False``, or ``"auto"``: only inside
-        ``learn()`` calls long enough for the compilation (about a minute per batch size on a 2-core CPU) to
-        pay for itself (:data:`~sb3_lql.common.langevin.AUTO_COMPILE_MIN_STEPS` environment steps)
+        ``learn()`` calls long enough for the one-off compilation per batch size to pay for itself
+        (:data:`~sb3_lql.common.langevin.AUTO_COMPILE_MIN_STEPS` environment steps)
     :param stats_window_size: window size for the rollout logging
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments of the policy (``net_arch``, ``activation_fn``, ...)

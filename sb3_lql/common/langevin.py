@@ -333,8 +333,8 @@ class _Setting:
 
 
 #: ``learn()`` calls with at least this many environment steps ahead compile the chain when
-#: ``compile_sampler="auto"``: compiling costs about a minute per batch size on a 2-core CPU, and saves a
-#: few tens of milliseconds per step at the paper's network sizes.
+#: ``compile_sampler="auto"``: compiling is a one-off cost per batch size that only long runs recover
+#: (benchmarks/README.md has both figures).
 AUTO_COMPILE_MIN_STEPS = 50_000
 
 
@@ -348,8 +348,8 @@ class LangevinSampler:
     critic always give the same action whatever else is in the batch. With ``n_particles > 1`` both keep
     the particle with the highest min_i Q_i at the clean level (best-of-N).
 
-    Every setting is checked whenever it is set (a ``ValueError`` naming it), and takes effect at the next
-    action. Subclasses define the chain's :attr:`schedule`.
+    Every setting is given by keyword, checked whenever it is set (a ``ValueError`` naming it), and takes
+    effect at the next action. Subclasses add the settings of the chain's :attr:`schedule`.
 
     :param inverse_temperature: w of the soft policy, or a function of the progress remaining (1 → 0)
     :param step_size: the Langevin step size ε (at the clean level for an annealed chain)
@@ -372,17 +372,7 @@ class LangevinSampler:
     #: Settings that shape the critic: fixed once the critic exists.
     structural: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(
-        self,
-        *,
-        inverse_temperature: Temperature,
-        step_size: float,
-        normalize_grad: bool,
-        n_particles: int,
-        metropolis: bool,
-        compile_sampler: bool | Literal["auto"],
-        **settings: Any,
-    ):
+    def __init__(self, **settings: Any):
         self.progress_remaining = 1.0
         #: Set by the policy once the critic is built: the :attr:`structural` settings are fixed from then on.
         self.structure_fixed = False
@@ -391,15 +381,10 @@ class LangevinSampler:
         self.nonfinite_count: th.Tensor | None = None
         self._compiled_chain: Callable[..., tuple[th.Tensor, SamplerStats]] | None = None
         self._starts: dict[tuple[int, int, th.device], th.Tensor] = {}
-        self.update(
-            inverse_temperature=inverse_temperature,
-            step_size=step_size,
-            normalize_grad=normalize_grad,
-            n_particles=n_particles,
-            metropolis=metropolis,
-            compile_sampler=compile_sampler,
-            **settings,
-        )
+        missing = [name for name in self.setting_names() if name not in settings]
+        if missing:
+            raise TypeError(f"{type(self).__name__} needs every setting; missing: {missing}")
+        self.update(**settings)
 
     @classmethod
     def setting_names(cls) -> tuple[str, ...]:
@@ -566,13 +551,10 @@ class PlainLangevinSampler(LangevinSampler):
     LQL's sampler: ``langevin_steps`` steps of size ``step_size`` on the plain critic.
 
     :param langevin_steps: Langevin steps K per action
-    :param settings: the settings of :class:`LangevinSampler`
+    :param settings: the settings of :class:`LangevinSampler`, by keyword
     """
 
     langevin_steps = _Setting(_positive_int, "Langevin steps K per action")
-
-    def __init__(self, *, langevin_steps: int, **settings: Any):
-        super().__init__(langevin_steps=langevin_steps, **settings)
 
     @property
     def schedule(self) -> LangevinSchedule:
@@ -588,7 +570,7 @@ class AnnealedLangevinSampler(LangevinSampler):
     :param sigma_max: largest noise level σ₀
     :param sigma_min: smallest noise level σ_{L-1}
     :param langevin_steps_per_level: Langevin steps T on each level
-    :param settings: the settings of :class:`LangevinSampler`
+    :param settings: the settings of :class:`LangevinSampler`, by keyword
     """
 
     n_noise_levels = _Setting(lambda name, value: _positive_int(name, value, minimum=2), "noise levels L (>= 2)")
@@ -596,17 +578,6 @@ class AnnealedLangevinSampler(LangevinSampler):
     sigma_min = _Setting(_positive_float, "smallest noise level σ_{L-1}")
     langevin_steps_per_level = _Setting(_positive_int, "Langevin steps T per level")
     structural = ("n_noise_levels",)
-
-    def __init__(
-        self, *, n_noise_levels: int, sigma_max: float, sigma_min: float, langevin_steps_per_level: int, **settings: Any
-    ):
-        super().__init__(
-            n_noise_levels=n_noise_levels,
-            sigma_max=sigma_max,
-            sigma_min=sigma_min,
-            langevin_steps_per_level=langevin_steps_per_level,
-            **settings,
-        )
 
     def _check_together(self, settings: dict[str, Any]) -> None:
         sigma_min, sigma_max = settings.get("sigma_min"), settings.get("sigma_max")

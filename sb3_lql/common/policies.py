@@ -32,8 +32,9 @@ def _critic_net_arch(net_arch: list[int] | dict[str, list[int]] | None) -> list[
 
 def _with_fused_adam(optimizer_class: type[th.optim.Optimizer], optimizer_kwargs: dict[str, Any]) -> dict[str, Any]:
     """
-    Adam's fused kernel is about 4x faster than its per-tensor loop on CPU (the loop is torch's default there)
-    and gives the same update up to float rounding; use it unless the user chose an implementation.
+    Adam's fused kernel is several times faster than its per-tensor loop on CPU (the loop is torch's default
+    there; benchmarks/README.md) and gives the same update up to float rounding; use it unless the user chose
+    an implementation.
 
     :param optimizer_class: the critic's optimiser class
     :param optimizer_kwargs: the user's keyword arguments for it

@@ -1,7 +1,7 @@
 """The 2-D multimodal bandit: one state, an action in [-1, 1]², a reward with separated modes.
 
-The paper's landscape is not published, so this one is ours (SPEC.md, section 4): Gaussian bumps of
-unequal height on a low floor. The reward is deterministic and also exposed as a vectorised function
+The landscape of the paper's bandit figures (arXiv 2602.07873) is not published, so this one is ours:
+Gaussian bumps of unequal height on a low floor. The reward is deterministic and also exposed as a vectorised function
 of actions, so that tools can evaluate it on a grid and samplers can run on it directly.
 """
 
