@@ -111,3 +111,123 @@ def test_a_failed_construction_leaves_a_saved_model_intact(algo, tmp_path):
     with pytest.raises(ValueError):
         algo.load(tmp_path / "model", env=SpaceEnv(spaces.Discrete(2)))
     assert (tmp_path / "model.zip").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("gamma", 1.5),
+        ("gamma", float("nan")),
+        ("tau", -0.1),
+        ("tau", float("nan")),
+        ("buffer_size", 0),
+        ("batch_size", 0),
+        ("batch_size", -1),
+        ("batch_size", 1.5),
+        ("gradient_steps", 1.5),
+        ("gradient_steps", 0),
+        ("n_steps", 1.5),
+        ("learning_rate", float("inf")),
+        ("learning_rate", float("nan")),
+        ("learning_rate", -1e-3),
+        ("learning_starts", -1),
+        ("train_freq", 0),
+        ("train_freq", (1, "second")),
+        ("compile_sampler", "yes"),
+        ("reward_scale", float("inf")),
+    ],
+)
+def test_sb3_arguments_are_checked_before_anything_runs(algo, name, value):
+    with pytest.raises(ValueError, match=f"`{name}"):
+        algo("MlpPolicy", "Pendulum-v1", **{name: value})
+
+
+@pytest.mark.parametrize("net_arch", [[-5], [16, 0], [2.5], "64"])
+def test_net_arch_widths_are_checked(algo, net_arch):
+    with pytest.raises(ValueError, match="net_arch"):
+        algo("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=net_arch))
+
+
+def test_loading_checks_what_it_is_given_and_what_the_file_holds(algo, tmp_path):
+    tiny_kwargs_ = tiny_kwargs(algo)
+    algo("MlpPolicy", "Pendulum-v1", **tiny_kwargs_).save(tmp_path / "model")
+    for bad in (dict(gamma=1.5), dict(batch_size=0), dict(inverse_temperature=-5)):
+        with pytest.raises(ValueError, match=f"`{next(iter(bad))}`"):
+            algo.load(tmp_path / "model", **bad)
+    with pytest.raises(ValueError, match="`tau`"):
+        algo.load(tmp_path / "model", custom_objects=dict(tau=2.0))
+    other = NCLQL if algo is LQL else LQL
+    with pytest.raises(ValueError, match=f"{algo.__name__}Policy.*loads with that algorithm"):
+        other.load(tmp_path / "model")
+
+
+def test_sampler_products_must_stay_finite():
+    # ε·(σ_max/σ_min)² overflows a double, and ½·α·w a float32: named before a NaN could reach an action
+    with pytest.raises(ValueError, match="`sigma_max` / `sigma_min`"):
+        NCLQL("MlpPolicy", "Pendulum-v1", sigma_min=1e-200)
+    with pytest.raises(ValueError, match=r"`step_size`.*`inverse_temperature`"):
+        LQL("MlpPolicy", "Pendulum-v1", step_size=10.0, inverse_temperature=1e38)
+    model = LQL("MlpPolicy", "Pendulum-v1", step_size=10.0, inverse_temperature=1.0)
+    with pytest.raises(ValueError, match="float32"):
+        model.inverse_temperature = 1e38  # checked on a live model too
+    assert model.inverse_temperature == 1.0
+
+
+class BoxEnv(gym.Env):
+    """Observations in a small box; the reward prefers actions near a corner of a (2, 2) action box."""
+
+    def __init__(self, action_space: spaces.Box):
+        self.observation_space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+        self.action_space = action_space
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        assert action.shape == self.action_space.shape
+        return self.observation_space.sample(), -float(np.sum((action - 1.0) ** 2)), False, False, {}
+
+
+def test_matrix_shaped_actions_work_as_in_sac(algo, tmp_path):
+    env = BoxEnv(spaces.Box(-2.0, 2.0, (2, 2), np.float32))
+    model = algo("MlpPolicy", env, seed=0, **tiny_kwargs(algo))
+    model.learn(40)
+    action, _ = model.predict(env.observation_space.sample(), deterministic=True)
+    assert action.shape == (2, 2) and np.all(np.abs(action) <= 2.0)
+    batch, _ = model.predict(np.stack([env.observation_space.sample()] * 3))
+    assert batch.shape == (3, 2, 2)
+
+
+@pytest.mark.parametrize(
+    "action_space, message",
+    [
+        (spaces.Box(-3, 3, (2,), np.int64), "holds integers"),
+        (
+            spaces.Box(np.array([-1.0, 0.5]), np.array([1.0, 0.5]), dtype=np.float32),
+            r"low >= high in dimension\(s\) \[1\]",
+        ),
+    ],
+)
+def test_integer_or_degenerate_boxes_are_refused(algo, action_space, message):
+    with pytest.raises(ValueError, match=message):
+        algo("MlpPolicy", SpaceEnv(action_space))
+
+
+def test_a_policy_kwargs_dict_shared_with_sac_works_and_is_not_written_to(algo):
+    from stable_baselines3 import SAC
+
+    shared = dict(net_arch=[16, 16])
+    SAC("MlpPolicy", "Pendulum-v1", policy_kwargs=shared)
+    assert shared == dict(net_arch=[16, 16], use_sde=False)  # what SAC does to the caller's dict
+    before = dict(shared)
+    model = algo(
+        "MlpPolicy",
+        "Pendulum-v1",
+        policy_kwargs=shared,
+        **{k: v for k, v in tiny_kwargs(algo).items() if k != "policy_kwargs"},
+    )
+    model.learn(30)
+    assert shared == before and model.policy.net_arch == [16, 16]
+    with pytest.raises(ValueError, match=r"use_sde.*no actor.*inverse_temperature"):
+        algo("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(use_sde=True))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import math
 import pathlib
+import warnings
 from collections.abc import Iterable
 from typing import Any, ClassVar, Literal, TypeVar
 
+import numpy as np
 import torch as th
 from stable_baselines3.common.base_class import maybe_make_env
 from stable_baselines3.common.buffers import ReplayBuffer
@@ -19,13 +22,20 @@ from stable_baselines3.common.type_aliases import (
     MaybeCallback,
     ReplayBufferSamples,
     Schedule,
+    TrainFreq,
 )
 from stable_baselines3.common.utils import get_parameters_by_name, polyak_update
 
 from sb3_lql.common.critic import LangevinCritic
 from sb3_lql.common.langevin import AUTO_COMPILE_MIN_STEPS, LangevinSampler, SamplerStats, Temperature
 from sb3_lql.common.policies import LangevinPolicy
-from sb3_lql.common.utils import check_action_space, check_positive_float, check_positive_int
+from sb3_lql.common.utils import (
+    bounded_float,
+    check_action_space,
+    positive_float,
+    positive_int,
+    rate_or_schedule,
+)
 
 SelfLangevinQLearning = TypeVar("SelfLangevinQLearning", bound="LangevinQLearning")
 ReplaySamples = ReplayBufferSamples | DictReplayBufferSamples
@@ -69,6 +79,34 @@ class _TrainLog:
         means = {name: value / self.counts[name] for name, value in zip(self.sums, values, strict=True)}
         self.sums, self.counts = {}, {}
         return means
+
+
+class _SkippedUpdates:
+    """Critic updates skipped for a non-finite loss, counted per loss on the device; read at checks only."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, th.Tensor] = {}
+        self.steps: dict[str, int] = {}
+        self.checked: dict[str, tuple[int, int]] = {}  # (skipped, steps) at the last check
+
+    def add(self, name: str, nonfinite: th.Tensor) -> None:
+        if name not in self.counts:
+            self.counts[name], self.steps[name], self.checked[name] = th.zeros_like(nonfinite, dtype=th.long), 0, (0, 0)
+        self.counts[name] += nonfinite
+        self.steps[name] += 1
+
+    def steps_since_check(self) -> int:
+        return sum(self.steps[name] - self.checked[name][1] for name in self.steps)
+
+    def check(self) -> tuple[int, dict[str, tuple[int, int]]]:
+        """:return: the skipped updates so far, and per loss (skipped, updates) since the last check (one sync)"""
+        totals = th.stack(list(self.counts.values())).tolist() if self.counts else []
+        since = {}
+        for (name, steps), skipped in zip(self.steps.items(), totals, strict=True):
+            old_skipped, old_steps = self.checked[name]
+            since[name] = (skipped - old_skipped, steps - old_steps)
+            self.checked[name] = (skipped, steps)
+        return sum(totals), since
 
 
 class LangevinQLearning(OffPolicyAlgorithm):
@@ -119,6 +157,13 @@ class LangevinQLearning(OffPolicyAlgorithm):
     sampler: LangevinSampler
     #: The sampler class of the algorithm (its schedule).
     sampler_class: ClassVar[type[LangevinSampler]]
+    #: Every policy of the algorithm derives from this class.
+    policy_base: ClassVar[type[LangevinPolicy]]
+    #: Critic updates with a non-finite loss are skipped; when nearly all updates between two checks (every
+    #: ``nonfinite_check_interval`` updates and at every log dump) are, the critic has stopped learning and the
+    #: run stops. One bad transition in a large buffer spoils a share of about batch_size / buffer size.
+    max_nonfinite_share: ClassVar[float] = 0.9
+    nonfinite_check_interval: ClassVar[int] = 1000
 
     inverse_temperature = sampler_setting("inverse_temperature")
     step_size = sampler_setting("step_size")
@@ -171,15 +216,14 @@ class LangevinQLearning(OffPolicyAlgorithm):
             compile_sampler=compile_sampler,
             **(_sampler_settings or {}),
         )
-        check_positive_float("reward_scale", reward_scale)
-        check_positive_int("target_update_interval", target_update_interval)
         clash = set(policy_kwargs or {}) & ({*self.sampler.setting_names(), "sampler"} - {"compile_sampler"})
         if clash:
             raise ValueError(
                 f"{sorted(clash)} are arguments of {type(self).__name__} itself, not of policy_kwargs: "
                 f"pass them as {type(self).__name__}(..., {sorted(clash)[0]}=...)"
             )
-        self.reward_scale = float(reward_scale)
+        policy_kwargs = dict(policy_kwargs or {})  # ours from here on: the caller's dict is never written to
+        self.reward_scale = reward_scale
         self.target_update_interval = target_update_interval
         self._train_log = _TrainLog()
         # SB3 would only assert on the action space: check it first, with a message that says what is allowed.
@@ -215,19 +259,69 @@ class LangevinQLearning(OffPolicyAlgorithm):
         if _init_setup_model:
             self._setup_model()
 
+    def _check_arguments(self) -> None:
+        """
+        Check SB3's arguments and ours where SB3 would fail later, deep in numpy or torch, or not at all: at
+        construction and on load alike (``load(path, gamma=...)`` and ``custom_objects`` included).
+
+        :raises ValueError: naming the argument and what is allowed
+        """
+        if not (isinstance(self.policy_class, type) and issubclass(self.policy_class, self.policy_base)):
+            name = getattr(self.policy_class, "__name__", repr(self.policy_class))
+            raise ValueError(
+                f"{type(self).__name__} needs a policy derived from {self.policy_base.__name__}, got {name}: "
+                "a model saved by another algorithm loads with that algorithm's load()"
+            )
+        rate_or_schedule("learning_rate", self.learning_rate)
+        self.buffer_size = positive_int("buffer_size", self.buffer_size)
+        self.learning_starts = positive_int("learning_starts", self.learning_starts, minimum=0)
+        self.batch_size = positive_int("batch_size", self.batch_size)
+        self.tau = bounded_float("tau", self.tau, 0.0, 1.0)
+        self.gamma = bounded_float("gamma", self.gamma, 0.0, 1.0)
+        if self.gradient_steps != -1:
+            self.gradient_steps = positive_int("gradient_steps (or -1: as many as env steps)", self.gradient_steps)
+        self.n_steps = positive_int("n_steps", self.n_steps)
+        frequency: Any = self.train_freq  # an int, (int, unit), or SB3's TrainFreq once set up
+        if isinstance(frequency, TrainFreq):
+            frequency = frequency.frequency
+        elif isinstance(frequency, tuple):
+            if len(frequency) != 2 or frequency[1] not in ("step", "episode"):
+                raise ValueError(f"`train_freq` must be an int or (int, 'step' | 'episode'), got {frequency!r}")
+            frequency = frequency[0]
+        positive_int("train_freq", frequency)
+        self.reward_scale = positive_float("reward_scale", self.reward_scale)
+        self.target_update_interval = positive_int("target_update_interval", self.target_update_interval)
+
+    def _policy_arguments(self) -> dict[str, Any]:
+        """
+        The policy's constructor arguments: the user's ``policy_kwargs`` (left as given, as SB3 saves them) with the
+        sampler, less the keys SB3's SAC writes into a ``policy_kwargs`` dict it is given, where they mean nothing
+        here (no actor); a SAC key that would mean something is refused.
+        """
+        arguments = {**self.policy_kwargs, "sampler": self.sampler}
+        if arguments.pop("use_sde", False):
+            raise ValueError(
+                "policy_kwargs['use_sde']=True: these algorithms have no actor, so there is no state-dependent "
+                "exploration; the soft policy's spread is set by `inverse_temperature`"
+            )
+        arguments.pop("share_features_extractor", None)  # SAC's actor/critic sharing: there is no actor
+        return arguments
+
     def _setup_model(self) -> None:
+        self._check_arguments()
         # `load()` and `load(..., name=value)` put saved or given settings in __dict__, under the properties'
         # names: they go to the sampler, through its checks, before the policy is built around it.
         pending = {name: self.__dict__.pop(name) for name in self.sampler.setting_names() if name in self.__dict__}
         self.sampler.update(**pending)
         # The policy gets the sampler without it being mixed into `policy_kwargs` (saved as the user gave them).
         user_policy_kwargs = self.policy_kwargs
-        self.policy_kwargs = {**user_policy_kwargs, "sampler": self.sampler}
+        self.policy_kwargs = self._policy_arguments()
         try:
             super()._setup_model()
         finally:
             self.policy_kwargs = user_policy_kwargs
         self.sampler.progress_remaining = self._current_progress_remaining
+        self._skipped_updates, self._warned_nonfinite = _SkippedUpdates(), False
         self.critic = self.policy.critic
         self.critic_target = self.policy.critic_target
         self.batch_norm_stats = get_parameters_by_name(self.critic, ["running_"])
@@ -258,7 +352,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
             self.sampler.compile_sampler == "auto" and total_timesteps - warm_up_left >= AUTO_COMPILE_MIN_STEPS
         )
         try:
-            return super().learn(
+            super().learn(
                 total_timesteps=total_timesteps,
                 callback=callback,
                 log_interval=log_interval,
@@ -268,13 +362,20 @@ class LangevinQLearning(OffPolicyAlgorithm):
             )
         finally:
             self.sampler.compiling = False
-            self._record_train_log()
+        self._record_train_log()  # what was gathered since the last dump, for logger.name_to_value readers
+        return self
 
     # --- pieces of the update shared by both algorithms -------------------------------------------
 
     def _start_train(self) -> None:
         """What every ``train()`` does first: training mode, the learning rate and w of the current progress."""
         self.policy.set_training_mode(True)
+        rate = self.lr_schedule(self._current_progress_remaining)
+        if not (isinstance(rate, float | int) and math.isfinite(rate) and rate >= 0):
+            raise ValueError(
+                f"`learning_rate` gave {rate!r} at progress remaining {self._current_progress_remaining:.4g}: "
+                "a learning rate must be a finite number >= 0 (the critic was not updated with it)"
+            )
         self._update_learning_rate([self.critic.optimizer])
         self.sampler.progress_remaining = self._current_progress_remaining
 
@@ -300,10 +401,68 @@ class LangevinQLearning(OffPolicyAlgorithm):
         """Sum over critics of the mean squared error towards a shared target (batch,)."""
         return ((q_values - target.unsqueeze(0)) ** 2).mean(dim=1).sum()
 
-    def _optimizer_step(self, loss: th.Tensor) -> None:
-        self.critic.optimizer.zero_grad()
+    def _optimizer_step(self, loss: th.Tensor, name: str = "td") -> None:
+        """
+        One step of the critic's optimiser on ``loss``, skipped and counted when the loss is not finite (a NaN or
+        inf reward or observation in the batch): a non-finite value never reaches the weights. Fused Adam skips
+        the step on the device itself (its ``found_inf`` input, as under AMP): no host sync; other optimisers
+        need one sync per step to decide.
+
+        :param loss: the loss
+        :param name: which loss it is (the skipped updates are counted per loss)
+        """
+        optimizer = self.critic.optimizer
+        nonfinite = ~th.isfinite(loss)
+        optimizer.zero_grad()
         loss.backward()
-        self.critic.optimizer.step()
+        self._skipped_updates.add(name, nonfinite)
+        if getattr(optimizer, "_step_supports_amp_scaling", False):
+            optimizer.found_inf = nonfinite.float()  # type: ignore[attr-defined]
+            try:
+                optimizer.step()
+            finally:
+                del optimizer.found_inf  # type: ignore[attr-defined]
+        elif not nonfinite:
+            optimizer.step()
+
+    def _check_nonfinite_updates(self) -> None:
+        """
+        Read the counts of skipped updates (one sync): warn the first time, with the likely cause, and stop the
+        run when more than :attr:`max_nonfinite_share` of the updates of one loss since the last check were skipped.
+
+        :raises RuntimeError: when the skipped updates persist
+        """
+        total, since = self._skipped_updates.check()
+        self.logger.record("train/nonfinite_updates", total)
+        new = sum(skipped for skipped, _ in since.values())
+        if new == 0:
+            return
+        counts = ", ".join(f"{skipped} of the last {steps} {name} updates" for name, (skipped, steps) in since.items())
+        message = (
+            f"{counts} had a non-finite loss (NaN or inf) and were skipped: the critic's weights are unchanged by "
+            f"them. {self._nonfinite_cause()}"
+        )
+        if any(steps >= 10 and skipped > self.max_nonfinite_share * steps for skipped, steps in since.values()):
+            raise RuntimeError(f"{message} Training stops here rather than go on without learning.")
+        if not self._warned_nonfinite:
+            self._warned_nonfinite = True
+            warnings.warn(message + " (This warning is given once; train/nonfinite_updates counts them.)")
+
+    def _nonfinite_cause(self) -> str:
+        """The likely cause of a non-finite loss, from what the replay buffer holds."""
+        buffer = self.replay_buffer
+        if buffer is None:
+            return ""
+        size = buffer.buffer_size if buffer.full else buffer.pos
+        causes = []
+        for name in ("rewards", "observations", "next_observations"):
+            stored = getattr(buffer, name, None)
+            if isinstance(stored, np.ndarray) and stored.size and not np.isfinite(stored[:size]).all():
+                count = int((~np.isfinite(stored[:size])).reshape(size, -1).any(axis=1).sum())
+                causes.append(f"{count} transition(s) of the replay buffer have non-finite {name}")
+        if causes:
+            return "Likely cause: " + "; ".join(causes) + "."
+        return "The replay buffer holds only finite rewards and observations: check gamma, tau and the learning rate."
 
     def _update_targets(self, gradient_step: int) -> None:
         if gradient_step % self.target_update_interval == 0:
@@ -321,6 +480,8 @@ class LangevinQLearning(OffPolicyAlgorithm):
             self._log("acceptance_rate", stats.acceptance)
 
     def _end_train(self, gradient_steps: int) -> None:
+        if self._skipped_updates.steps_since_check() >= self.nonfinite_check_interval:
+            self._check_nonfinite_updates()  # also between log dumps, so that a broken run stops soon
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/inverse_temperature", self.sampler.current_inverse_temperature())
@@ -331,6 +492,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
             self.logger.record(f"train/{name}", value)
         if self.sampler.nonfinite_count is not None:
             self.logger.record("train/nonfinite_action_grads", int(self.sampler.nonfinite_count.item()))
+        self._check_nonfinite_updates()
 
     def dump_logs(self) -> None:
         """Write the log data (SB3's), with the training statistics gathered since the last dump."""
@@ -340,7 +502,10 @@ class LangevinQLearning(OffPolicyAlgorithm):
     # --- saving -----------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "critic", "critic_target", "sampler", "_train_log"]
+        return [
+            *super()._excluded_save_params(),
+            *("critic", "critic_target", "sampler", "_train_log", "_skipped_updates", "_warned_nonfinite"),
+        ]
 
     def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
         return ["policy", "critic.optimizer"], []

@@ -9,7 +9,7 @@ from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 
-from sb3_lql.common.utils import check_positive_int
+from sb3_lql.common.utils import positive_int
 
 
 class _RenamedEvalKeys:
@@ -59,8 +59,8 @@ class StochasticEvalCallback(EvalCallback):
         seed: int | None = None,
         verbose: int = 0,
     ) -> None:
-        check_positive_int("eval_freq", eval_freq)
-        check_positive_int("n_eval_episodes", n_eval_episodes)
+        positive_int("eval_freq", eval_freq)
+        positive_int("n_eval_episodes", n_eval_episodes)
         os.makedirs(log_path, exist_ok=True)
         super().__init__(
             make_vec_env(env_id, n_envs=1, seed=seed),

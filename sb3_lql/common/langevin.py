@@ -19,14 +19,15 @@ non-finite gradients and the ``torch.compile`` wrapper. The policy owns one; the
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import numpy as np
 import torch as th
+
+from sb3_lql.common.utils import FLOAT32_MAX as _FLOAT32_MAX
+from sb3_lql.common.utils import flag, positive_float, positive_int
 
 if TYPE_CHECKING:
     from sb3_lql.common.critic import ActionEnergy, LangevinCritic
@@ -279,38 +280,21 @@ def langevin_sample(
 # --- the settings and their checks ---------------------------------------------------------------
 
 
-def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)) or value <= 0:
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"`{name}` must be a bool, got {value!r}")
-    return bool(value)
-
-
 def _temperature(name: str, value: Any) -> Temperature:
     if callable(value):  # a schedule of the progress remaining: its ends are checked now, every value when used
         for progress in (1.0, 0.0):
-            _positive_float(f"{name} (a schedule) at progress remaining {progress}", value(progress))
+            positive_float(f"{name} (a schedule) at progress remaining {progress}", value(progress))
         return value  # type: ignore[no-any-return]
-    return _positive_float(name, value)
+    return positive_float(name, value)
 
 
 def _compile_choice(name: str, value: Any) -> bool | Literal["auto"]:
-    if value == "auto" and isinstance(value, str):
+    if isinstance(value, str) and value == "auto":
         return "auto"
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"`{name}` must be True, False or 'auto', got {value!r}")
-    return bool(value)
+    try:
+        return flag(name, value)
+    except ValueError:
+        raise ValueError(f"`{name}` must be True, False or 'auto', got {value!r}") from None
 
 
 class _Setting:
@@ -363,10 +347,10 @@ class LangevinSampler:
     """
 
     inverse_temperature = _Setting(_temperature, "w of the soft policy (a number or a schedule)")
-    step_size = _Setting(_positive_float, "the Langevin step size ε")
-    normalize_grad = _Setting(_flag, "rescale each action gradient to unit L2 norm")
-    n_particles = _Setting(_positive_int, "chains per observation, best-of-N when > 1")
-    metropolis = _Setting(_flag, "Metropolis-adjusted steps (MALA)")
+    step_size = _Setting(positive_float, "the Langevin step size ε")
+    normalize_grad = _Setting(flag, "rescale each action gradient to unit L2 norm")
+    n_particles = _Setting(positive_int, "chains per observation, best-of-N when > 1")
+    metropolis = _Setting(flag, "Metropolis-adjusted steps (MALA)")
     compile_sampler = _Setting(_compile_choice, "torch.compile the chain: True, False or 'auto'")
 
     #: Settings that shape the critic: fixed once the critic exists.
@@ -418,14 +402,39 @@ class LangevinSampler:
             self._starts.clear()
 
     def _check_together(self, settings: dict[str, Any]) -> None:
-        """Constraints between settings (see subclasses)."""
+        """
+        Constraints between settings: every step size of the chain, and every drift ½·α·w, must be a finite
+        float32 number (an overflow would turn a zeroed gradient into inf·0 = NaN inside the chain).
+        """
+        try:
+            step_sizes = self.schedule_of(settings).step_sizes
+        except OverflowError:
+            raise ValueError(self._overflow_message(settings)) from None
+        w = settings["inverse_temperature"]
+        largest_w = max(w(1.0), w(0.0)) if callable(w) else w
+        for alpha in step_sizes:
+            if not 0 < alpha <= _FLOAT32_MAX or not 0.5 * alpha * largest_w <= _FLOAT32_MAX:
+                raise ValueError(
+                    f"{self._overflow_message(settings)}: a step size α = {alpha:g} with w = {largest_w:g} "
+                    "gives a drift ½·α·w outside float32's range"
+                )
+
+    def _overflow_message(self, settings: dict[str, Any]) -> str:
+        return f"`step_size` ({settings['step_size']:g}) and `inverse_temperature` are too large together"
 
     # --- what a chain needs -------------------------------------------------------------------
+
+    def schedule_of(self, settings: dict[str, Any]) -> LangevinSchedule:
+        """
+        :param settings: values of the settings
+        :return: the stages of the chain those settings give
+        """
+        raise NotImplementedError
 
     @property
     def schedule(self) -> LangevinSchedule:
         """The stages of the chain, from the current settings."""
-        raise NotImplementedError
+        return self.schedule_of(self.__dict__)
 
     @property
     def n_levels(self) -> int | None:
@@ -445,7 +454,7 @@ class LangevinSampler:
         w = self.inverse_temperature
         if callable(w):
             where = f"inverse_temperature (a schedule) at progress remaining {self.progress_remaining:.4g}"
-            return _positive_float(where, w(self.progress_remaining))
+            return positive_float(where, w(self.progress_remaining))
         return w  # type: ignore[no-any-return]
 
     def deterministic_starts(self, action_dim: int, device: th.device) -> th.Tensor:
@@ -554,11 +563,10 @@ class PlainLangevinSampler(LangevinSampler):
     :param settings: the settings of :class:`LangevinSampler`, by keyword
     """
 
-    langevin_steps = _Setting(_positive_int, "Langevin steps K per action")
+    langevin_steps = _Setting(positive_int, "Langevin steps K per action")
 
-    @property
-    def schedule(self) -> LangevinSchedule:
-        return LangevinSchedule.plain(self.step_size, self.langevin_steps)
+    def schedule_of(self, settings: dict[str, Any]) -> LangevinSchedule:
+        return LangevinSchedule.plain(settings["step_size"], settings["langevin_steps"])
 
 
 class AnnealedLangevinSampler(LangevinSampler):
@@ -573,18 +581,26 @@ class AnnealedLangevinSampler(LangevinSampler):
     :param settings: the settings of :class:`LangevinSampler`, by keyword
     """
 
-    n_noise_levels = _Setting(lambda name, value: _positive_int(name, value, minimum=2), "noise levels L (>= 2)")
-    sigma_max = _Setting(_positive_float, "largest noise level σ₀")
-    sigma_min = _Setting(_positive_float, "smallest noise level σ_{L-1}")
-    langevin_steps_per_level = _Setting(_positive_int, "Langevin steps T per level")
+    n_noise_levels = _Setting(lambda name, value: positive_int(name, value, minimum=2), "noise levels L (>= 2)")
+    sigma_max = _Setting(positive_float, "largest noise level σ₀")
+    sigma_min = _Setting(positive_float, "smallest noise level σ_{L-1}")
+    langevin_steps_per_level = _Setting(positive_int, "Langevin steps T per level")
     structural = ("n_noise_levels",)
 
     def _check_together(self, settings: dict[str, Any]) -> None:
-        sigma_min, sigma_max = settings.get("sigma_min"), settings.get("sigma_max")
-        if sigma_min is not None and sigma_max is not None and sigma_min >= sigma_max:
+        sigma_min, sigma_max = settings["sigma_min"], settings["sigma_max"]
+        if sigma_min >= sigma_max:
             raise ValueError(
                 f"`sigma_min` must be smaller than `sigma_max`, got sigma_min={sigma_min}, sigma_max={sigma_max}"
             )
+        super()._check_together(settings)
+
+    def _overflow_message(self, settings: dict[str, Any]) -> str:
+        ratio = settings["sigma_max"] / settings["sigma_min"]
+        return (
+            f"`sigma_max` / `sigma_min` = {ratio:g}, `step_size` ({settings['step_size']:g}) and "
+            "`inverse_temperature` are too large together (the top level's step is ε·(σ_max/σ_min)²)"
+        )
 
     @property
     def n_levels(self) -> int:
@@ -595,6 +611,6 @@ class AnnealedLangevinSampler(LangevinSampler):
         """The noise ladder σ_0 > ... > σ_{L-1}."""
         return geometric_sigmas(self.sigma_max, self.sigma_min, self.n_noise_levels)
 
-    @property
-    def schedule(self) -> LangevinSchedule:
-        return LangevinSchedule.annealed(self.step_size, self.sigmas, self.langevin_steps_per_level)
+    def schedule_of(self, settings: dict[str, Any]) -> LangevinSchedule:
+        sigmas = geometric_sigmas(settings["sigma_max"], settings["sigma_min"], settings["n_noise_levels"])
+        return LangevinSchedule.annealed(settings["step_size"], sigmas, settings["langevin_steps_per_level"])

@@ -14,7 +14,7 @@ from torch import nn
 
 from sb3_lql.common.critic import LangevinCritic, stack_format1_optimizer_state
 from sb3_lql.common.langevin import LangevinSampler, SamplerStats
-from sb3_lql.common.utils import check_positive_int
+from sb3_lql.common.utils import positive_int
 
 DEFAULT_NET_ARCH = [256, 256, 256]
 
@@ -26,8 +26,10 @@ def _critic_net_arch(net_arch: list[int] | dict[str, list[int]] | None) -> list[
     if isinstance(net_arch, dict):
         if "qf" not in net_arch:
             raise ValueError(f"net_arch as a dict needs a 'qf' entry (these policies have no actor), got {net_arch}")
-        return list(net_arch["qf"])
-    return list(net_arch)
+        net_arch = net_arch["qf"]
+    if not isinstance(net_arch, list | tuple):
+        raise ValueError(f"`net_arch` must be a list of layer widths (or dict(qf=[...])), got {net_arch!r}")
+    return [positive_int("net_arch (each layer width)", width) for width in net_arch]
 
 
 def _with_fused_adam(optimizer_class: type[th.optim.Optimizer], optimizer_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +101,7 @@ class LangevinPolicy(BasePolicy):
             normalize_images=normalize_images,
             squash_output=True,  # actions live in [-1, 1]; predict() maps them to the Box bounds
         )
-        check_positive_int("n_critics", n_critics)
+        positive_int("n_critics", n_critics)
         if compile_sampler is not None:
             warnings.warn(
                 "policy_kwargs['compile_sampler'] is now the algorithm's argument `compile_sampler`; "

@@ -37,6 +37,7 @@ class LQL(LangevinQLearning):
     policy: LQLPolicy
     sampler: PlainLangevinSampler
     sampler_class = PlainLangevinSampler
+    policy_base = LQLPolicy
     langevin_steps = sampler_setting("langevin_steps")
 
     def __init__(

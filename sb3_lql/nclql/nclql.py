@@ -43,6 +43,7 @@ class NCLQL(LangevinQLearning):
     policy: NCLQLPolicy
     sampler: AnnealedLangevinSampler
     sampler_class = AnnealedLangevinSampler
+    policy_base = NCLQLPolicy
     n_noise_levels = sampler_setting("n_noise_levels")
     sigma_max = sampler_setting("sigma_max")
     sigma_min = sampler_setting("sigma_min")
@@ -94,7 +95,7 @@ class NCLQL(LangevinQLearning):
             noisy_actions = batch.actions + sigmas[levels].unsqueeze(1) * th.randn_like(batch.actions)
             denoise_q = self.critic(batch.observations, noisy_actions, levels)
             denoise_loss = self._regression_loss(denoise_q, q_clean)
-            self._optimizer_step(denoise_loss)
+            self._optimizer_step(denoise_loss, name="denoise")
 
             # 5. Polyak update of the target critics
             self._update_targets(gradient_step)
