@@ -1,23 +1,28 @@
 """RL Zoo integration: LQL and NC-LQL in rl_zoo3's algorithm table, YAML files and optuna samplers.
 
-``python -m sb3_lql.train`` and ``python -m sb3_lql.enjoy`` call :func:`register`, default the
-``--conf-file`` of our algorithms to the YAML shipped in ``sb3_lql/hyperparams/``, check the YAML
-entry, then hand the command line to rl_zoo3 unchanged, so that every rl_zoo3 flag works.
+``python -m sb3_lql.train`` and ``python -m sb3_lql.enjoy`` call :func:`register`, read the command line with
+rl_zoo3's own parser (so its abbreviations, ``--conf`` for ``--conf-file``, mean what they mean to rl_zoo3),
+default the ``--conf-file`` of our algorithms to the YAML shipped in ``sb3_lql/hyperparams/``, check the YAML
+entry and the ``--hyperparams`` overrides with the algorithms' own checks, then hand the command line to
+rl_zoo3 unchanged, so that every rl_zoo3 flag works.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import difflib
 import inspect
 import numbers
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 
 from sb3_lql import LQL, NCLQL
-from sb3_lql.common.base_algorithm import LangevinQLearning
+from sb3_lql.common.base_algorithm import ARGUMENT_CHECKS, LangevinQLearning
 
 ALGORITHMS: dict[str, type[LangevinQLearning]] = {"lql": LQL, "nclql": NCLQL}
 HYPERPARAMS_DIR = Path(__file__).parent / "hyperparams"
@@ -158,10 +163,56 @@ def algorithm_parameters(algo: type[LangevinQLearning]) -> dict[str, inspect.Par
     return params
 
 
+def check_entry(algo: str, entry: dict[str, Any], where: str) -> None:
+    """
+    Check hyperparameters meant for ``algo`` before anything is built: every key must be an rl_zoo3 key or an
+    argument of the algorithm, numbers and booleans must have the type of the argument's default, and values go
+    through the algorithm's own checks (SB3's arguments and the sampler's settings, together).
+
+    :param algo: ``"lql"`` or ``"nclql"``
+    :param entry: the hyperparameters (a YAML entry, or ``--hyperparams`` overrides)
+    :param where: where they come from, for the error message
+    :raises ValueError: naming the origin and the bad key
+    """
+    algorithm = ALGORITHMS[algo]
+    params = algorithm_parameters(algorithm)
+    sampler_settings = {}
+    for key, value in entry.items():
+        if key in ZOO_KEYS:
+            continue
+        if key not in params:
+            close = difflib.get_close_matches(key, list(params) + sorted(ZOO_KEYS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{where}: unknown hyperparameter {key!r} for {algo}.{hint}")
+        if key == "learning_rate" and isinstance(value, str) and value.startswith("lin_"):
+            continue  # rl_zoo3's linear schedule, e.g. lin_1e-3
+        default = params[key].default
+        expected: type | None = bool if isinstance(default, bool) else numbers.Real
+        if not isinstance(default, numbers.Real):
+            expected = None
+        if expected is not None and (
+            not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))
+        ):
+            kind = "a boolean" if expected is bool else "a number"
+            raise ValueError(f"{where}: hyperparameter {key!r} must be {kind}, got {value!r}")
+        try:
+            if key in ARGUMENT_CHECKS:
+                ARGUMENT_CHECKS[key](key, value)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+        if key in algorithm.sampler_class.setting_names():
+            sampler_settings[key] = value
+    if sampler_settings:  # with the defaults of the others: the constraints between settings are checked too
+        defaults = {name: params[name].default for name in algorithm.sampler_class.setting_names()}
+        try:
+            algorithm.sampler_class(**{**defaults, **sampler_settings})
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+
+
 def check_hyperparameters(algo: str, conf_file: str | Path, env_id: str) -> None:
     """
-    Check the YAML entry that rl_zoo3 will use for ``env_id``: every key must be an rl_zoo3 key or an
-    argument of the algorithm, and numbers and booleans must have the type of the argument's default.
+    Check the YAML entry that rl_zoo3 will use for ``env_id`` (:func:`check_entry`).
 
     :param algo: ``"lql"`` or ``"nclql"``
     :param conf_file: the YAML file
@@ -173,56 +224,50 @@ def check_hyperparameters(algo: str, conf_file: str | Path, env_id: str) -> None
     entry_name = env_id if env_id in entries else "default"
     if entry_name not in entries:
         return  # rl_zoo3 reports a missing entry itself
-    params = algorithm_parameters(ALGORITHMS[algo])
-    where = f"{conf_file}, entry {entry_name!r}"
-    for key, value in (entries[entry_name] or {}).items():
-        if key in ZOO_KEYS:
-            continue
-        if key not in params:
-            close = difflib.get_close_matches(key, list(params) + sorted(ZOO_KEYS), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"{where}: unknown hyperparameter {key!r} for {algo}.{hint}")
-        default = params[key].default
-        if key == "learning_rate" and isinstance(value, str) and value.startswith("lin_"):
-            continue  # rl_zoo3's linear schedule, e.g. lin_1e-3
-        expected: type | tuple[type, ...] | None = None
-        if isinstance(default, bool):
-            expected = bool
-        elif isinstance(default, numbers.Real):
-            expected = numbers.Real
-        if expected is not None and (
-            not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))
-        ):
-            kind = "a boolean" if expected is bool else "a number"
-            raise ValueError(f"{where}: hyperparameter {key!r} must be {kind}, got {value!r}")
+    check_entry(algo, entries[entry_name] or {}, f"{conf_file}, entry {entry_name!r}")
 
 
-def _flag_value(argv: list[str], *names: str) -> str | None:
-    for i, arg in enumerate(argv):
-        for name in names:
-            if arg == name and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
-    return None
+class _ParserCaptured(Exception):
+    pass
+
+
+def zoo_train_parser() -> argparse.ArgumentParser:
+    """
+    :return: rl_zoo3's own ``train`` argument parser, caught as its ``train()`` builds it (nothing else runs)
+    """
+    register()
+    from rl_zoo3 import train as zoo_train_module
+
+    parsers: list[argparse.ArgumentParser] = []
+
+    def capture(parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        parsers.append(parser)
+        raise _ParserCaptured
+
+    with mock.patch.object(argparse.ArgumentParser, "parse_args", capture), contextlib.suppress(_ParserCaptured):
+        zoo_train_module.train()
+    return parsers[0]
 
 
 def prepare_train_argv(argv: list[str]) -> list[str]:
     """
-    Default ``--conf-file`` to our YAML for our algorithms and check the entry; other algorithms pass through.
+    Default ``--conf-file`` to our YAML for our algorithms and check the entry and the ``--hyperparams``
+    overrides; other algorithms pass through.
 
     :param argv: rl_zoo3 train arguments (without the program name)
     :return: the arguments to hand to rl_zoo3
     """
-    algo = _flag_value(argv, "--algo")
-    if algo not in ALGORITHMS:
+    args = zoo_train_parser().parse_args(argv)  # rl_zoo3's own errors and abbreviations
+    if args.algo not in ALGORITHMS:
         return argv
-    conf_file = _flag_value(argv, "-conf", "--conf-file")
+    conf_file = args.conf_file
     if conf_file is None:
-        conf_file = str(default_conf_file(algo))
+        conf_file = str(default_conf_file(args.algo))
         argv = [*argv, "--conf-file", conf_file]
     if conf_file.endswith((".yml", ".yaml")):
-        check_hyperparameters(algo, conf_file, _flag_value(argv, "--env") or "CartPole-v1")
+        check_hyperparameters(args.algo, conf_file, args.env)
+    if args.hyperparams:
+        check_entry(args.algo, args.hyperparams, "--hyperparams")
     return argv
 
 

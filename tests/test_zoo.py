@@ -79,6 +79,9 @@ def test_default_conf_file_and_pass_through():
         ({"n_timesteps": 10, "step_size": "big"}, "'step_size' must be a number"),
         ({"n_timesteps": 10, "normalize_grad": 1}, "'normalize_grad' must be a boolean"),
         ({"n_timesteps": 10, "batch_size": True}, "'batch_size' must be a number"),
+        ({"n_timesteps": 10, "gamma": 1.5}, "entry 'Pendulum-v1': `gamma` must be a number in"),
+        ({"n_timesteps": 10, "sigma_min": 0.5}, "`sigma_min` must be smaller than `sigma_max`"),
+        ({"n_timesteps": 10, "inverse_temperature": -5.0}, "`inverse_temperature` must be a finite number > 0"),
     ],
 )
 def test_user_yaml_errors_name_the_key(entry, message, tmp_path):
@@ -86,6 +89,32 @@ def test_user_yaml_errors_name_the_key(entry, message, tmp_path):
     conf.write_text(yaml.safe_dump({"Pendulum-v1": entry}))
     with pytest.raises(ValueError, match=message):
         prepare_train_argv(["--algo", "nclql", "--env", "Pendulum-v1", "--conf-file", str(conf)])
+
+
+@pytest.mark.parametrize("flag", ["--conf-file", "--conf", "--conf-f", "-conf"])
+def test_abbreviated_conf_flags_keep_the_users_file(flag, tmp_path):
+    conf = tmp_path / "my.yml"
+    conf.write_text(yaml.safe_dump({"Pendulum-v1": {"n_timesteps": 10, "inverse_temprature": 5.0}}))
+    argv = ["--algo", "nclql", "--env", "Pendulum-v1", flag, str(conf)]
+    with pytest.raises(ValueError, match=r"my\.yml.*inverse_temprature"):  # the user's file is the one read
+        prepare_train_argv(argv)
+    conf.write_text(yaml.safe_dump({"Pendulum-v1": {"n_timesteps": 10}}))
+    assert prepare_train_argv(argv) == argv  # not replaced by the shipped YAML
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("inverse_temprature:5", "--hyperparams: unknown hyperparameter 'inverse_temprature'.*inverse_temperature"),
+        ("inverse_temperature:-5", "--hyperparams: `inverse_temperature` must be a finite number > 0"),
+        ("gamma:1.5", "--hyperparams: `gamma`"),
+        ("normalize_grad:1", "--hyperparams: hyperparameter 'normalize_grad' must be a boolean"),
+    ],
+)
+def test_hyperparams_overrides_get_the_yaml_checks(override, message, tmp_path):
+    for trained_agent in ([], ["-i", str(tmp_path / "model.zip")]):  # also when continuing a saved model
+        with pytest.raises(ValueError, match=message):
+            prepare_train_argv(["--algo", "nclql", "--env", "Pendulum-v1", *trained_agent, "--hyperparams", override])
 
 
 def test_user_yaml_accepts_schedules_and_zoo_keys(tmp_path):

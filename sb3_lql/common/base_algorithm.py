@@ -6,7 +6,7 @@ import io
 import math
 import pathlib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
@@ -57,6 +57,42 @@ def sampler_setting(name: str) -> property:
         setattr(self.sampler, name, value)
 
     return property(get, set, doc=f"The sampler's ``{name}``; setting it changes the next action.")
+
+
+def _gradient_steps(name: str, value: Any) -> int:
+    if value == -1 and not isinstance(value, bool):
+        return -1
+    return positive_int(f"{name} (or -1: as many as env steps)", value)
+
+
+def _train_freq(name: str, value: Any) -> Any:
+    if isinstance(value, TrainFreq):  # SB3's own form, once set up
+        positive_int(name, value.frequency)
+        return value
+    if isinstance(value, tuple | list):
+        if len(value) != 2 or value[1] not in ("step", "episode"):
+            raise ValueError(f"`{name}` must be an int or (int, 'step' | 'episode'), got {value!r}")
+        positive_int(name, value[0])
+        return tuple(value)
+    return positive_int(name, value)
+
+
+#: The one check of each of SB3's arguments that SB3 itself leaves to fail later (deep in numpy or torch, or not at
+#: all), and of ours: run at construction, on load, and on RL-Zoo entries and ``--hyperparams``. The sampler's
+#: settings are checked by the sampler.
+ARGUMENT_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "learning_rate": rate_or_schedule,
+    "buffer_size": positive_int,
+    "learning_starts": lambda name, value: positive_int(name, value, minimum=0),
+    "batch_size": positive_int,
+    "tau": lambda name, value: bounded_float(name, value, 0.0, 1.0),
+    "gamma": lambda name, value: bounded_float(name, value, 0.0, 1.0),
+    "gradient_steps": _gradient_steps,
+    "n_steps": positive_int,
+    "train_freq": _train_freq,
+    "reward_scale": positive_float,
+    "target_update_interval": positive_int,
+}
 
 
 class _TrainLog:
@@ -272,25 +308,8 @@ class LangevinQLearning(OffPolicyAlgorithm):
                 f"{type(self).__name__} needs a policy derived from {self.policy_base.__name__}, got {name}: "
                 "a model saved by another algorithm loads with that algorithm's load()"
             )
-        rate_or_schedule("learning_rate", self.learning_rate)
-        self.buffer_size = positive_int("buffer_size", self.buffer_size)
-        self.learning_starts = positive_int("learning_starts", self.learning_starts, minimum=0)
-        self.batch_size = positive_int("batch_size", self.batch_size)
-        self.tau = bounded_float("tau", self.tau, 0.0, 1.0)
-        self.gamma = bounded_float("gamma", self.gamma, 0.0, 1.0)
-        if self.gradient_steps != -1:
-            self.gradient_steps = positive_int("gradient_steps (or -1: as many as env steps)", self.gradient_steps)
-        self.n_steps = positive_int("n_steps", self.n_steps)
-        frequency: Any = self.train_freq  # an int, (int, unit), or SB3's TrainFreq once set up
-        if isinstance(frequency, TrainFreq):
-            frequency = frequency.frequency
-        elif isinstance(frequency, tuple):
-            if len(frequency) != 2 or frequency[1] not in ("step", "episode"):
-                raise ValueError(f"`train_freq` must be an int or (int, 'step' | 'episode'), got {frequency!r}")
-            frequency = frequency[0]
-        positive_int("train_freq", frequency)
-        self.reward_scale = positive_float("reward_scale", self.reward_scale)
-        self.target_update_interval = positive_int("target_update_interval", self.target_update_interval)
+        for name, check in ARGUMENT_CHECKS.items():
+            setattr(self, name, check(name, getattr(self, name)))
 
     def _policy_arguments(self) -> dict[str, Any]:
         """
