@@ -12,7 +12,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# The CPU build of torch goes in first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	# With a GPU (nvidia-smi present) the default build, which carries CUDA, is what we want.
-	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.4"; \
 	else $(PIP) install -q torch==$(TORCH_VERSION) || \
 	     $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu; fi
 	$(PIP) install -q -e ".[tests,extra]"
