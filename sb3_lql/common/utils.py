@@ -84,7 +84,7 @@ def rate_or_schedule(name: str, value: Any) -> float | Callable[[float], float]:
     else:
         checks = [(name, value)]
     for where, rate in checks:
-        if rate != 0:
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or rate != 0:  # 0 is allowed, False not
             positive_float(where, rate)
     return value  # type: ignore[no-any-return]
 
