@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import os
+import pwd
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
@@ -143,9 +149,62 @@ def test_train_then_enjoy_in_subprocesses(algo, tmp_path):
     assert "Mean reward" in enjoy.stdout
 
 
+def _server_binary(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+@pytest.fixture
+def postgresql_storage() -> Iterator[str]:
+    """
+    A real PostgreSQL server, started for the test in a fresh data folder on a free localhost port and stopped
+    after it (Debian's package: ``apt-get install postgresql``; the driver: ``pip install "psycopg[binary]"``).
+    """
+    initdb, pg_ctl = _server_binary("initdb"), _server_binary("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        pytest.skip("PostgreSQL's server is not installed (initdb/pg_ctl not found): apt-get install postgresql")
+    pytest.importorskip("psycopg", reason='PostgreSQL\'s Python driver is missing: pip install "psycopg[binary]"')
+    # The server refuses to run as root: as root, it runs as the 'postgres' user, in a folder that user owns.
+    as_user: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="sb3lql-pg-", dir="/tmp"))
+    if os.geteuid() == 0:
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the PostgreSQL server as")
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    with socket.socket() as probe:  # a free port on the loopback interface
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, capture_output=True
+    )
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.parametrize("algo", list(ALGORITHMS))
 def test_two_processes_share_one_optuna_study(algo, tmp_path):
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    _two_workers_on_one_study(algo, f"sqlite:///{tmp_path / 'study.db'}", tmp_path)
+
+
+def test_two_workers_share_one_study_on_a_real_postgresql_server(postgresql_storage, tmp_path):
+    """The README's multi-machine set-up, on one machine: a PostgreSQL storage that both workers write to."""
+    _two_workers_on_one_study("nclql", postgresql_storage, tmp_path)
+
+
+def _two_workers_on_one_study(algo: str, storage: str, tmp_path: Path) -> None:
     # learning_starts above the budget: each trial builds the sampled model and evaluates it, cheaply.
     args = [
         "--algo", algo, "--env", "Pendulum-v1", "-n", "100", "-optimize", "--n-trials", "1", "--n-jobs", "1",
