@@ -1,7 +1,7 @@
 """Models saved by an earlier version load and act as they did: the saved-model format is part of the API.
 
-The fixtures in ``tests/data`` were written by ``tests/data/make_saved_models.py`` at sb3-lql 0.1.0, whose
-critics were stored one ``nn.Sequential`` per Q network.
+The fixtures in ``tests/data`` were written by ``tests/data/make_saved_models.py``: format 1 at sb3-lql 0.1.0
+(one ``nn.Sequential`` per Q network), format 2 at 0.2.0 (one stacked ensemble).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.data.make_saved_models import SETTINGS, probe
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.mark.parametrize("suffix", ["format1"])
+@pytest.mark.parametrize("suffix", ["format1", "format2"])
 def test_saved_models_load_and_act_as_when_saved(algo, suffix):
     name = f"{algo.__name__.lower()}_{suffix}"
     expected = np.load(DATA / f"{name}.npz")

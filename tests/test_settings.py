@@ -136,3 +136,19 @@ def test_train_does_not_sync_with_the_device(algo, monkeypatch, tmp_path):
     header, row = (tmp_path / "progress.csv").read_text().splitlines()[:2]
     logged = dict(zip(header.split(","), row.split(","), strict=True))
     assert np.isfinite(float(logged["train/td_loss"])) and 0 <= float(logged["train/acceptance_rate"]) <= 1
+
+
+def test_the_policy_saves_and_loads_alone_with_its_sampler(algo, tmp_path):
+    model = make(algo, inverse_temperature=3.0)
+    model.policy.save(tmp_path / "policy.pth")
+    policy = type(model.policy).load(tmp_path / "policy.pth")
+    assert policy.sampler.settings() == model.sampler.settings() and policy.sampler is not model.sampler
+    obs = np.random.default_rng(0).uniform(-1, 1, size=(4, 3)).astype(np.float32)
+    np.testing.assert_array_equal(policy.predict(obs, deterministic=True)[0], greedy(model, 4))
+
+
+def test_compile_sampler_in_policy_kwargs_still_works_with_a_warning(algo):
+    """0.1.0 took compile_sampler in policy_kwargs: such code and such saved models keep working."""
+    with pytest.warns(FutureWarning, match="compile_sampler"):
+        model = algo("MlpPolicy", "Pendulum-v1", **tiny_kwargs(algo, policy_kwargs=dict(compile_sampler=False)))
+    assert model.compile_sampler is False

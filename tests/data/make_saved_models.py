@@ -1,9 +1,11 @@
 """Writes the saved-model fixtures of ``tests/test_saved_format.py``.
 
 The committed ``*_format1.zip`` files were written by this script at sb3-lql 0.1.0 (commit 11e8193), whose
-critic held one ``nn.Sequential`` per Q network. They must keep loading, and acting as they did, in every
-later version: the saved-model format is part of the API. ``*_format1.npz`` holds what that version computed
-from them (actions, and critic values after two gradient steps) on fixed inputs.
+critic held one ``nn.Sequential`` per Q network; the ``*_format2.zip`` files at 0.2.0, whose critics are one
+stacked ensemble and whose sampler settings are plain entries of the saved data. They must keep loading, and
+acting as they did, in every later version: the saved-model format is part of the API. ``*_formatN.npz``
+holds what the writing version computed from them (actions, and critic values after two gradient steps) on
+fixed inputs.
 
 Run from the repository root: ``python tests/data/make_saved_models.py [suffix]``.
 """
