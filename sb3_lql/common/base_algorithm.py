@@ -148,7 +148,7 @@ class _SkippedUpdates:
 class LangevinQLearning(OffPolicyAlgorithm):
     """
     Base of LQL and NC-LQL: an SB3 off-policy algorithm whose policy is Langevin sampling over a twin
-    critic. Subclasses define the policy's sampler arguments and ``train()``.
+    critic. Subclasses define their sampler class (the chain's schedule), their policy base and ``train()``.
 
     :param policy: the policy model to use (``"MlpPolicy"``, ``"MultiInputPolicy"`` or a class)
     :param env: the environment to learn from (if registered in Gym, can be str)
