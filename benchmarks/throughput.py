@@ -7,9 +7,11 @@ Prints one markdown table:
 - the floating-point operations of one gradient step (counted from the layer sizes), the GFLOP/s
   achieved, and the machine's measured float32 matrix-multiply rate for comparison;
 - optionally (``--learn-steps N``), environment steps per second of a full ``learn()`` on
-  HalfCheetah-v5.
+  HalfCheetah-v5;
+- optionally (``--cnn``), a second table for NC-LQL's ``CnnPolicy`` on 84 x 84 x 3 images (NatureCNN): what the
+  features cost per chain, against the whole chain and what they would cost if recomputed at every Langevin step.
 
-Usage: python benchmarks/throughput.py [--threads 2] [--steps 10] [--learn-steps 0] [--device cpu]
+Usage: python benchmarks/throughput.py [--threads 2] [--steps 10] [--learn-steps 0] [--device cpu] [--cnn]
 """
 
 from __future__ import annotations
@@ -113,6 +115,57 @@ def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_samp
     )
 
 
+class RandomImageEnv(gym.Env):
+    """84 x 84 x 3 uint8 observations (Atari's size after the usual wrappers), HalfCheetah's 6-D action box."""
+
+    observation_space = gym.spaces.Box(0, 255, (84, 84, 3), np.uint8)
+    action_space = gym.spaces.Box(-1.0, 1.0, (6,), np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        return self.observation_space.sample(), 0.0, False, False, {}
+
+
+def cnn_table(device: str) -> None:
+    """NC-LQL's CnnPolicy: the NatureCNN features are computed once per chain, not once per Langevin step."""
+    model = NCLQL(
+        "CnnPolicy", RandomImageEnv(), batch_size=BATCH, learning_starts=0, buffer_size=2_000, seed=0, device=device,
+        policy_kwargs=dict(net_arch=NET, activation_fn=th.nn.Mish), compile_sampler=False,
+    )  # fmt: skip
+    model.learn(BATCH + 10)
+    observations = model.replay_buffer.sample(BATCH).next_observations  # type: ignore[union-attr]
+    critic = model.critic
+
+    def features() -> th.Tensor:
+        with th.no_grad():
+            return critic.extract_features(observations, critic.features_extractor)
+
+    times = timed(
+        {
+            "features": features,
+            "chain": lambda: model.policy.sample_actions(observations),
+            "step": lambda: model.train(1, BATCH),
+        },
+        repeats=2,
+        rounds=3,
+    )
+    evaluations = model.sampler.schedule.n_evaluations
+    per_step = times["chain"] + (evaluations - 1) * times["features"]
+    print(f"\nNC-LQL CnnPolicy, 84 x 84 x 3 images (NatureCNN, 512 features), batch {BATCH}, critics 3 x 256 mish:")
+    print(
+        "| policy | features, once per chain (ms) | whole chain (ms) | share of the chain | chain if the features "
+        f"were recomputed at each of the {evaluations} Langevin steps (ms) | gradient step (ms) |"
+    )
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| NCLQL CnnPolicy | {1000 * times['features']:.1f} | {1000 * times['chain']:.1f} | "
+        f"{100 * times['features'] / times['chain']:.0f} % | {1000 * per_step:.1f} | {1000 * times['step']:.1f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=th.get_num_threads())
@@ -121,6 +174,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--compile", action="store_true", help="LQL/NCLQL with compile_sampler=True")
     parser.add_argument("--env", default="HalfCheetah-v5", help="env whose observation/action sizes are used")
+    parser.add_argument("--cnn", action="store_true", help="also time NC-LQL's CnnPolicy on 84 x 84 x 3 images")
     args = parser.parse_args()
     th.set_num_threads(args.threads)
     env = gym.make(args.env)
@@ -176,6 +230,8 @@ def main() -> None:
             f"| {name} | {1 / step:.1f} | {1000 * step:.1f} | {step / sac_step:.2f} | {1000 * lat1:.2f} "
             f"| {1000 * lat5:.2f} | {counted} | {learned} |"
         )
+    if args.cnn:
+        cnn_table(args.device)
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ def algorithm_parameters(algo: type[LangevinQLearning]) -> dict[str, inspect.Par
     params: dict[str, inspect.Parameter] = {}
     for cls in (LangevinQLearning, algo):
         params.update(inspect.signature(cls.__init__).parameters)
-    for name in ("self", "policy", "env", "kwargs", "_init_setup_model"):
+    for name in ("self", "policy", "env", "kwargs", "unsupported", "_init_setup_model", "_sampler_settings"):
         params.pop(name, None)
     return params
 

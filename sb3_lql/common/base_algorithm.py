@@ -95,6 +95,40 @@ ARGUMENT_CHECKS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+#: Arguments users carry over from SAC and TD3 that mean nothing without an actor, and what plays their role here.
+ACTOR_ARGUMENTS = {
+    **dict.fromkeys(
+        ("use_sde", "sde_sample_freq", "use_sde_at_warmup"),
+        "it sets the state-dependent exploration of SAC's actor; exploration here is the Langevin noise of the soft "
+        "policy pi ∝ exp(w·Q), set by `inverse_temperature` (and `step_size`)",
+    ),
+    **dict.fromkeys(
+        ("ent_coef", "target_entropy"),
+        "it sets SAC's entropy bonus; there is no entropy term here: the soft policy pi ∝ exp(w·Q) takes its "
+        "temperature 1/w from `inverse_temperature`",
+    ),
+    **dict.fromkeys(
+        ("policy_delay", "target_policy_noise", "target_noise_clip"),
+        "it shapes TD3's actor and target policy; here the next action of the TD target is drawn by the Langevin "
+        "sampler (`inverse_temperature`, `step_size`)",
+    ),
+}
+
+
+def _refuse_actor_arguments(algorithm: str, arguments: dict[str, Any]) -> None:
+    """
+    :param algorithm: the algorithm's name
+    :param arguments: keyword arguments that no parameter took
+    :raises ValueError: for an actor argument of SAC or TD3, saying what plays its role
+    :raises TypeError: for any other, as Python does
+    """
+    for name in arguments:
+        if name in ACTOR_ARGUMENTS:
+            raise ValueError(f"`{name}` is not an argument of {algorithm}, which has no actor: {ACTOR_ARGUMENTS[name]}")
+    if arguments:
+        raise TypeError(f"{algorithm}.__init__() got unexpected keyword argument(s) {sorted(arguments)}")
+
+
 class _TrainLog:
     """Sums of the logged training statistics, kept on the device: read (one sync) only when the logger dumps."""
 
@@ -185,6 +219,7 @@ class LangevinQLearning(OffPolicyAlgorithm):
     :param device: device (cpu, cuda, ...); ``"auto"`` picks the GPU if there is one
     :param _init_setup_model: whether or not to build the network at the creation of the instance
     :param _sampler_settings: the settings of the subclass's own sampler (its schedule), given by the subclass
+    :param unsupported: arguments of SAC or TD3 that have no meaning without an actor: refused with the reason
     """
 
     policy: LangevinPolicy
@@ -241,7 +276,9 @@ class LangevinQLearning(OffPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         _sampler_settings: dict[str, Any] | None = None,
+        **unsupported: Any,
     ):
+        _refuse_actor_arguments(type(self).__name__, unsupported)
         # Checked before anything is built: a bad value never reaches training. The sampler checks its own.
         self.sampler = self.sampler_class(
             inverse_temperature=inverse_temperature,

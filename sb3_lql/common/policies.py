@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import BasePolicy
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor, FlattenExtractor
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
@@ -60,7 +60,8 @@ class LangevinPolicy(BasePolicy):
     :param sampler: the Langevin sampler, which holds every sampler setting (the algorithm builds it)
     :param net_arch: hidden layers of each Q network (a list, or SAC's ``dict(qf=[...])``)
     :param activation_fn: activation function (mish in the reference)
-    :param features_extractor_class: features extractor class
+    :param features_extractor_class: features extractor class, shared by the critics of the ensemble (their target
+        copy has its own, Polyak-averaged); ``None``: the alias's :attr:`default_features_extractor`
     :param features_extractor_kwargs: keyword arguments of the features extractor
     :param normalize_images: whether to divide image observations by 255
     :param optimizer_class: optimiser class
@@ -73,6 +74,9 @@ class LangevinPolicy(BasePolicy):
 
     critic: LangevinCritic
     critic_target: LangevinCritic
+    #: The features extractor when none is given: flattening for ``MlpPolicy``; ``CnnPolicy`` (NatureCNN) and
+    #: ``MultiInputPolicy`` (CombinedExtractor) set their own, as SB3's aliases do.
+    default_features_extractor: ClassVar[type[BaseFeaturesExtractor]] = FlattenExtractor
 
     def __init__(
         self,
@@ -82,7 +86,7 @@ class LangevinPolicy(BasePolicy):
         sampler: LangevinSampler,
         net_arch: list[int] | dict[str, list[int]] | None = None,
         activation_fn: type[nn.Module] = nn.Mish,
-        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_class: type[BaseFeaturesExtractor] | None = None,
         features_extractor_kwargs: dict[str, Any] | None = None,
         normalize_images: bool = True,
         optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
@@ -94,7 +98,7 @@ class LangevinPolicy(BasePolicy):
         super().__init__(
             observation_space,
             action_space,
-            features_extractor_class,
+            features_extractor_class or self.default_features_extractor,
             features_extractor_kwargs,
             optimizer_class=optimizer_class,
             optimizer_kwargs=optimizer_kwargs,
@@ -193,19 +197,3 @@ class LangevinPolicy(BasePolicy):
         """
         self.critic.set_training_mode(mode)
         self.training = mode
-
-
-class DictObservationPolicy(LangevinPolicy):
-    """
-    Mixin for the ``MultiInputPolicy`` aliases: dict observations go through SB3's ``CombinedExtractor``
-    unless another ``features_extractor_class`` is given.
-
-    :param observation_space: observation space (a Dict)
-    :param action_space: action space
-    :param lr_schedule: learning rate schedule
-    :param kwargs: the arguments of the algorithm's policy
-    """
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Box, lr_schedule: Schedule, **kwargs: Any):
-        kwargs.setdefault("features_extractor_class", CombinedExtractor)
-        super().__init__(observation_space, action_space, lr_schedule, **kwargs)

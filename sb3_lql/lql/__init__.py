@@ -1,4 +1,4 @@
 from sb3_lql.lql.lql import LQL
-from sb3_lql.lql.policies import MlpPolicy, MultiInputPolicy
+from sb3_lql.lql.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 
-__all__ = ["LQL", "MlpPolicy", "MultiInputPolicy"]
+__all__ = ["LQL", "CnnPolicy", "MlpPolicy", "MultiInputPolicy"]

@@ -9,7 +9,7 @@ from stable_baselines3.common.type_aliases import GymEnv
 
 from sb3_lql.common.base_algorithm import LangevinQLearning, sampler_setting
 from sb3_lql.common.langevin import PlainLangevinSampler
-from sb3_lql.lql.policies import LQLPolicy, MlpPolicy, MultiInputPolicy
+from sb3_lql.lql.policies import CnnPolicy, LQLPolicy, MlpPolicy, MultiInputPolicy
 
 
 class LQL(LangevinQLearning):
@@ -18,7 +18,8 @@ class LQL(LangevinQLearning):
     steps of unadjusted Langevin dynamics on the twin critic, which is trained by TD towards
     ``reward_scale·r + γ·(1 - terminated)·min_i Q_targ_i(s', a')`` with a' sampled the same way.
 
-    :param policy: ``"MlpPolicy"``, ``"MultiInputPolicy"`` or a policy class
+    :param policy: ``"MlpPolicy"``, ``"CnnPolicy"`` (images), ``"MultiInputPolicy"`` (dict observations) or a
+        policy class
     :param env: the environment to learn from (if registered in Gym, can be str)
     :param langevin_steps: Langevin steps K per sampled action
     :param kwargs: the sampler settings shared with NC-LQL (``inverse_temperature``, ``step_size``,
@@ -32,6 +33,7 @@ class LQL(LangevinQLearning):
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
         "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
     }
     policy: LQLPolicy

@@ -1,4 +1,4 @@
 from sb3_lql.nclql.nclql import NCLQL
-from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy
+from sb3_lql.nclql.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
 
-__all__ = ["NCLQL", "MlpPolicy", "MultiInputPolicy"]
+__all__ = ["NCLQL", "CnnPolicy", "MlpPolicy", "MultiInputPolicy"]

@@ -10,7 +10,7 @@ from stable_baselines3.common.type_aliases import GymEnv
 
 from sb3_lql.common.base_algorithm import LangevinQLearning, sampler_setting
 from sb3_lql.common.langevin import AnnealedLangevinSampler
-from sb3_lql.nclql.policies import MlpPolicy, MultiInputPolicy, NCLQLPolicy
+from sb3_lql.nclql.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NCLQLPolicy
 
 
 class NCLQL(LangevinQLearning):
@@ -21,7 +21,8 @@ class NCLQL(LangevinQLearning):
     it learns a Gaussian-smoothed landscape. Actions come from annealed Langevin, smoothest level
     first. No actor, no entropy estimate.
 
-    :param policy: ``"MlpPolicy"``, ``"MultiInputPolicy"`` or a policy class
+    :param policy: ``"MlpPolicy"``, ``"CnnPolicy"`` (images), ``"MultiInputPolicy"`` (dict observations) or a
+        policy class
     :param env: the environment to learn from (if registered in Gym, can be str)
     :param n_noise_levels: number of noise levels L (>= 2)
     :param sigma_max: largest noise level σ_0
@@ -38,6 +39,7 @@ class NCLQL(LangevinQLearning):
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
         "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
     }
     policy: NCLQLPolicy

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sb3_lql.common.policies import DictObservationPolicy, LangevinPolicy
+from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
+
+from sb3_lql.common.policies import LangevinPolicy
 
 
 class NCLQLPolicy(LangevinPolicy):
@@ -17,8 +19,19 @@ class NCLQLPolicy(LangevinPolicy):
 MlpPolicy = NCLQLPolicy
 
 
-class MultiInputPolicy(DictObservationPolicy, NCLQLPolicy):
+class CnnPolicy(NCLQLPolicy):
     """
-    NC-LQL policy for dict observations (goal-conditioned envs, ``HerReplayBuffer``): SB3's
-    ``CombinedExtractor`` by default. Same arguments as :class:`NCLQLPolicy`.
+    NC-LQL policy for image observations: SB3's ``NatureCNN`` features by default (images divided by 255 unless
+    ``normalize_images=False``), computed once per Langevin chain. Same arguments as :class:`NCLQLPolicy`.
     """
+
+    default_features_extractor = NatureCNN
+
+
+class MultiInputPolicy(NCLQLPolicy):
+    """
+    NC-LQL policy for dict observations (goal-conditioned envs, ``HerReplayBuffer``, image and vector keys
+    together): SB3's ``CombinedExtractor`` by default. Same arguments as :class:`NCLQLPolicy`.
+    """
+
+    default_features_extractor = CombinedExtractor
