@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: venv demo bandit test lint type check bench learning report clean
+.PHONY: venv demo bandit test lint type check bench learning long report clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: venv
 # The learning benchmark (hours on a 2-core CPU; resumable) and its report, BENCHMARKS.md
 learning: venv
 	$(PY) benchmarks/learning.py
+
+# Long runs at the paper's protocol, truncated (hours per run; each resumes from its last checkpoint)
+long: venv
+	$(PY) benchmarks/long_runs.py
 
 report: venv
 	$(PY) benchmarks/report.py

@@ -1,0 +1,275 @@
+"""Long learning runs at the paper's protocol, truncated to what a 2-core CPU affords, resumable across sessions.
+
+The protocol of arXiv 2602.07873 (and of its reference implementation), truncated: 5 parallel envs, one gradient
+step per vector step, 30,000 random warm-up transitions, the paper's networks and optimiser; a budget of 500,000
+env steps (100,000 gradient steps, 10 % of the paper's); every 25,000 env steps an evaluation of 10 episodes with
+the stochastic policy (the paper's way) and 10 with the greedy one. NC-LQL and LQL run at their defaults (the
+paper's), with the compiled sampler (the same samples, faster); LQL with ``step_size=1e-3`` (with the default
+1e-4 and unit gradients, 20 steps move an action by at most 0.5: our Pendulum sweep, benchmarks/README.md).
+SB3's SAC and TD3 and sb3-contrib's TQC and CrossQ use rl_zoo3's hyperparameters for the task, with the
+protocol's envs, warm-up and update ratio.
+
+Every run checkpoints itself (model with its optimiser states and step counters, replay buffer, evaluation
+history, wall-clock) every ``--checkpoint-freq`` env steps, atomically, and a later call resumes an unfinished
+run from its last checkpoint: the episodes in progress at the checkpoint are cut (the envs are reset), nothing
+else is lost. Each run's evaluations go to ``--results/<algo>_<env>_seed<N>.json`` as they land, with the
+commit and how far the run got, so that partial results can be committed at the end of a session.
+
+Usage::
+
+    python benchmarks/long_runs.py --algos nclql sac crossq --envs Hopper-v4 --seeds 0 1 2
+    python benchmarks/long_runs.py --algos nclql --envs Pendulum-v1 --budget 2000 --learning-starts 500 \\
+        --eval-freq 1000 --checkpoint-freq 500 --net-arch 64 64      # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch as th
+import yaml
+from sb3_contrib import TQC, CrossQ
+from stable_baselines3 import SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.utils import set_random_seed
+
+from sb3_lql import LQL, NCLQL
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    "nclql": NCLQL, "lql": LQL, "sac": SAC, "td3": TD3, "tqc": TQC, "crossq": CrossQ,
+}  # fmt: skip
+#: The paper's protocol, truncated to 10 % of its gradient steps.
+PROTOCOL = dict(n_envs=5, learning_starts=30_000, budget=500_000, eval_freq=25_000, eval_episodes=10)
+#: rl_zoo3's keys that are not arguments of the algorithm.
+ZOO_ONLY = {"n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "noise_type",
+            "noise_std", "vec_env_wrapper", "monitor_kwargs", "env_kwargs"}  # fmt: skip
+
+
+def hyperparameters(algo: str, env_id: str, learning_starts: int) -> dict[str, Any]:
+    """
+    :param algo: a key of :data:`ALGORITHMS`
+    :param env_id: the task (its rl_zoo3 entry, where the algorithm has one; the defaults otherwise)
+    :param learning_starts: the protocol's random warm-up
+    :return: the algorithm's keyword arguments for this task under the protocol
+    """
+    if algo in ("nclql", "lql"):
+        params: dict[str, Any] = dict(compile_sampler=True)
+        if algo == "lql":
+            params["step_size"] = 1e-3
+    else:
+        import rl_zoo3
+
+        with open(Path(rl_zoo3.__file__).parent / "hyperparams" / f"{algo}.yml") as file:
+            entry = dict(yaml.safe_load(file).get(env_id) or {})
+        params = {key: value for key, value in entry.items() if key not in ZOO_ONLY}
+        if isinstance(params.get("policy_kwargs"), str):
+            params["policy_kwargs"] = eval(params["policy_kwargs"], {"nn": th.nn, "dict": dict})
+        if "noise_type" in entry:  # TD3's exploration noise, as rl_zoo3 builds it
+            from stable_baselines3.common.noise import NormalActionNoise
+
+            n_actions = int(np.prod(gym.make(env_id).action_space.shape))
+            params["action_noise"] = NormalActionNoise(np.zeros(n_actions), entry["noise_std"] * np.ones(n_actions))
+    # the protocol: one gradient step per vector step, the same warm-up for all
+    return {**params, "learning_starts": learning_starts, "train_freq": 1, "gradient_steps": 1}
+
+
+def commit() -> str:
+    """:return: the repository's commit (with '+' if the tree has changes), for the results"""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+        return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+class EvaluateAndCheckpoint(BaseCallback):
+    """
+    Evaluates both policies every ``eval_freq`` env steps and checkpoints the run every ``checkpoint_freq``.
+
+    Checkpoints are taken when the next rollout starts, i.e. after the gradient steps of the env steps before
+    them, so that a resumed run makes exactly the gradient steps an uninterrupted one makes.
+
+    :param run: the run whose history and files this callback writes
+    :param eval_freq: env steps between evaluations
+    :param checkpoint_freq: env steps between checkpoints
+    """
+
+    def __init__(self, run: Run, eval_freq: int, checkpoint_freq: int):
+        super().__init__()
+        self.run, self.eval_freq, self.checkpoint_freq = run, eval_freq, checkpoint_freq
+        self.last_checkpoint = 0
+
+    def _on_training_start(self) -> None:
+        self.last_checkpoint = self.num_timesteps
+
+    def _on_step(self) -> bool:
+        steps, previous = self.num_timesteps, self.num_timesteps - self.training_env.num_envs
+        if steps // self.eval_freq > previous // self.eval_freq:
+            self.run.evaluate(self.model, steps)
+        return True
+
+    def _on_rollout_start(self) -> None:
+        if self.num_timesteps // self.checkpoint_freq > self.last_checkpoint // self.checkpoint_freq:
+            self.run.checkpoint(self.model)
+            self.last_checkpoint = self.num_timesteps
+
+
+class Run:
+    """
+    One algorithm x task x seed: its folder, its checkpoint, its evaluation history.
+
+    :param algo: a key of :data:`ALGORITHMS`
+    :param env_id: the task
+    :param seed: the seed
+    :param root: the folder of the runs (checkpoints: not committed)
+    :param results: the folder of the evaluation histories (committed)
+    :param settings: the protocol's settings (:data:`PROTOCOL` and overrides)
+    """
+
+    def __init__(self, algo: str, env_id: str, seed: int, root: Path, results: Path, settings: dict[str, Any]):
+        self.algo, self.env_id, self.seed, self.settings = algo, env_id, seed, settings
+        self.folder = root / algo / env_id / f"seed{seed}"
+        self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
+        self.history: list[dict[str, Any]] = []
+        self.elapsed = 0.0  # wall-clock seconds of training and evaluation over every session
+        self.segment_start = time.perf_counter()
+        self.eval_env = Monitor(gym.make(env_id))
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.folder / "checkpoint"
+
+    def _wall_clock(self) -> float:
+        return self.elapsed + time.perf_counter() - self.segment_start
+
+    def evaluate(self, model: BaseAlgorithm, steps: int) -> None:
+        """Evaluate both policies, append to the history and write the results file."""
+        self.eval_env.reset(seed=10_000 + steps)
+        row: dict[str, Any] = dict(timesteps=steps, gradient_steps=model._n_updates)
+        for mode, deterministic in (("stochastic", False), ("deterministic", True)):
+            returns, _ = evaluate_policy(
+                model, self.eval_env, n_eval_episodes=self.settings["eval_episodes"], deterministic=deterministic,
+                return_episode_rewards=True,
+            )  # fmt: skip
+            row[mode] = [float(r) for r in returns]
+        row["wall_clock_s"] = round(self._wall_clock(), 1)
+        self.history.append(row)
+        self.write_results(status="running", model=model)
+        print(
+            f"{self.algo} {self.env_id} seed {self.seed}: {steps} env steps, stochastic "
+            f"{np.mean(row['stochastic']):.1f}, greedy {np.mean(row['deterministic']):.1f}, "
+            f"{row['wall_clock_s'] / 3600:.2f} h",
+            flush=True,
+        )
+
+    def write_results(self, status: str, model: BaseAlgorithm) -> None:
+        self.results_file.parent.mkdir(parents=True, exist_ok=True)
+        record = dict(
+            algo=self.algo, env=self.env_id, seed=self.seed, status=status, commit=commit(),
+            timesteps=model.num_timesteps, gradient_steps=model._n_updates,
+            wall_clock_s=round(self._wall_clock(), 1), protocol=self.settings, evaluations=self.history,
+        )  # fmt: skip
+        temporary = self.results_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(record, indent=1))
+        os.replace(temporary, self.results_file)
+
+    def checkpoint(self, model: BaseAlgorithm) -> None:
+        """Write model, replay buffer and history to a new folder, then swap it in: a kill never leaves half a one."""
+        fresh, old = self.folder / "checkpoint.new", self.folder / "checkpoint.old"
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        model.save(fresh / "model.zip")
+        model.save_replay_buffer(fresh / "replay_buffer.pkl")
+        progress = dict(history=self.history, elapsed_s=self._wall_clock(), timesteps=model.num_timesteps)
+        (fresh / "progress.json").write_text(json.dumps(progress))
+        if self.checkpoint_dir.exists():
+            os.replace(self.checkpoint_dir, old)
+        os.replace(fresh, self.checkpoint_dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def model(self) -> BaseAlgorithm:
+        """The run's model: resumed from its last checkpoint, or new."""
+        algorithm = ALGORITHMS[self.algo]
+        env = make_vec_env(self.env_id, n_envs=self.settings["n_envs"], seed=self.seed)
+        if not self.checkpoint_dir.exists() and (self.folder / "checkpoint.old").exists():
+            os.replace(self.folder / "checkpoint.old", self.checkpoint_dir)  # killed between the two renames
+        if (self.checkpoint_dir / "model.zip").exists():
+            model = algorithm.load(self.checkpoint_dir / "model.zip", env=env, device="cpu")
+            model.load_replay_buffer(self.checkpoint_dir / "replay_buffer.pkl")
+            progress = json.loads((self.checkpoint_dir / "progress.json").read_text())
+            self.history, self.elapsed = progress["history"], progress["elapsed_s"]
+            model._last_obs = None  # type: ignore[assignment]  # fresh envs: reset them, cutting the episodes in progress
+            set_random_seed(self.seed * 1_000_003 + model.num_timesteps)  # each resumed segment its own seed
+            print(f"{self.algo} {self.env_id} seed {self.seed}: resumed at {model.num_timesteps} env steps", flush=True)
+            return model
+        params = hyperparameters(self.algo, self.env_id, self.settings["learning_starts"])
+        if self.settings.get("eager") and "compile_sampler" in params:
+            params["compile_sampler"] = False
+        if self.settings.get("net_arch"):
+            params["policy_kwargs"] = {**params.get("policy_kwargs", {}), "net_arch": self.settings["net_arch"]}
+        return algorithm("MlpPolicy", env, seed=self.seed, device="cpu", **params)
+
+    def train(self) -> str:
+        """:return: "finished" (now or before) after training to the budget"""
+        if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
+            return "finished before"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        model = self.model()
+        self.segment_start = time.perf_counter()
+        left = self.settings["budget"] - model.num_timesteps
+        if left > 0:
+            callback = EvaluateAndCheckpoint(self, self.settings["eval_freq"], self.settings["checkpoint_freq"])
+            model.learn(left, callback=callback, reset_num_timesteps=False)
+        self.checkpoint(model)
+        self.write_results(status="finished", model=model)
+        return "finished"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """:param argv: command-line arguments (default: ``sys.argv[1:]``)"""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--algos", nargs="+", default=["nclql", "sac", "crossq"], choices=list(ALGORITHMS))
+    parser.add_argument("--envs", nargs="+", default=["Hopper-v4"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--root", type=Path, default=BENCHMARKS_DIR / "runs" / "long", help="checkpoints")
+    parser.add_argument("--results", type=Path, default=BENCHMARKS_DIR / "results" / "long", help="histories")
+    parser.add_argument("--budget", type=int, default=PROTOCOL["budget"], help="env steps per run")
+    parser.add_argument("--n-envs", type=int, default=PROTOCOL["n_envs"])
+    parser.add_argument("--learning-starts", type=int, default=PROTOCOL["learning_starts"])
+    parser.add_argument("--eval-freq", type=int, default=PROTOCOL["eval_freq"])
+    parser.add_argument("--eval-episodes", type=int, default=PROTOCOL["eval_episodes"])
+    parser.add_argument("--checkpoint-freq", type=int, default=PROTOCOL["eval_freq"])
+    parser.add_argument("--net-arch", type=int, nargs="+", default=None, help="override the networks (quick looks)")
+    parser.add_argument("--eager", action="store_true", help="LQL / NC-LQL without compiling (quick looks, tests)")
+    parser.add_argument("--threads", type=int, default=th.get_num_threads())
+    args = parser.parse_args(argv)
+    th.set_num_threads(args.threads)
+    settings = dict(
+        n_envs=args.n_envs, learning_starts=args.learning_starts, budget=args.budget, eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes, checkpoint_freq=args.checkpoint_freq, net_arch=args.net_arch,
+        eager=args.eager,
+    )  # fmt: skip
+    for env_id in args.envs:
+        for seed in args.seeds:
+            for algo in args.algos:
+                status = Run(algo, env_id, seed, args.root, args.results, settings).train()
+                print(f"{status}: {algo} {env_id} seed {seed}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

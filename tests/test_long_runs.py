@@ -1,0 +1,60 @@
+"""The long-run harness survives being killed: a resumed run ends where an uninterrupted one does."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sb3_lql import NCLQL
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "long_runs.py"
+TINY = ["--algos", "nclql", "--envs", "Pendulum-v1", "--seeds", "0", "--budget", "800", "--n-envs", "2",
+        "--learning-starts", "100", "--eval-freq", "200", "--eval-episodes", "1", "--checkpoint-freq", "200",
+        "--net-arch", "16", "16", "--eager", "--threads", "1"]  # fmt: skip
+
+
+def command(root: Path) -> list[str]:
+    return [sys.executable, str(SCRIPT), *TINY, "--root", str(root / "runs"), "--results", str(root / "results")]
+
+
+def finished(root: Path) -> tuple[dict, NCLQL]:
+    record = json.loads((root / "results" / "nclql_Pendulum-v1_seed0.json").read_text())
+    model = NCLQL.load(root / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint" / "model.zip")
+    return record, model
+
+
+def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted_one(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(command(tmp_path / "straight"), check=True, capture_output=True, env=env, timeout=600)
+    straight, straight_model = finished(tmp_path / "straight")
+
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(command(interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    progress = interrupted / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint" / "progress.json"
+    deadline = time.monotonic() + 300
+    while not (progress.exists() and json.loads(progress.read_text())["timesteps"] >= 400):
+        assert process.poll() is None and time.monotonic() < deadline, "the run ended before its second checkpoint"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # mid-run, as the end of a session does
+    process.wait()
+    partial = json.loads((interrupted / "results" / "nclql_Pendulum-v1_seed0.json").read_text())
+    assert partial["status"] == "running" and partial["timesteps"] < 800
+
+    resumed = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
+    assert "resumed at" in resumed.stdout
+    record, model = finished(interrupted)
+    assert record["status"] == "finished"
+    assert (model.num_timesteps, model._n_updates) == (straight_model.num_timesteps, straight_model._n_updates)
+    assert (record["timesteps"], record["gradient_steps"]) == (800, straight["gradient_steps"])
+    # an unbroken evaluation history: every 200 env steps once, in order, both policies each time
+    assert [row["timesteps"] for row in record["evaluations"]] == [200, 400, 600, 800]
+    assert all(len(row["stochastic"]) == len(row["deterministic"]) == 1 for row in record["evaluations"])
+    assert record["wall_clock_s"] >= record["evaluations"][-1]["wall_clock_s"] > 0
+    # a finished run is not trained again
+    again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
+    assert "finished before" in again.stdout
