@@ -240,6 +240,34 @@ class Run:
         return "finished"
 
 
+def summary(results: Path) -> str:
+    """
+    :param results: the folder of the evaluation histories
+    :return: a markdown table: one row per run, how far it got and its latest and best mean returns
+    """
+    lines = [
+        "| task | algorithm | seed | status | env steps | gradient steps | latest stochastic / greedy "
+        "| best stochastic / greedy | wall-clock (h) | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in sorted(results.glob("*.json")):
+        record = json.loads(path.read_text())
+        rows = record["evaluations"]
+        if rows:
+            latest = f"{np.mean(rows[-1]['stochastic']):.1f} / {np.mean(rows[-1]['deterministic']):.1f}"
+            best = " / ".join(
+                f"{max(np.mean(row[mode]) for row in rows):.1f}" for mode in ("stochastic", "deterministic")
+            )
+        else:
+            latest = best = "-"
+        lines.append(
+            f"| {record['env']} | {record['algo']} | {record['seed']} | {record['status']} | {record['timesteps']:,} "
+            f"| {record['gradient_steps']:,} | {latest} | {best} | {record['wall_clock_s'] / 3600:.2f} "
+            f"| `{record['commit']}` |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """:param argv: command-line arguments (default: ``sys.argv[1:]``)"""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -257,7 +285,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--net-arch", type=int, nargs="+", default=None, help="override the networks (quick looks)")
     parser.add_argument("--eager", action="store_true", help="LQL / NC-LQL without compiling (quick looks, tests)")
     parser.add_argument("--threads", type=int, default=th.get_num_threads())
+    parser.add_argument("--summary", action="store_true", help="only print the table of the runs in --results")
     args = parser.parse_args(argv)
+    if args.summary:
+        print(summary(args.results))
+        return
     th.set_num_threads(args.threads)
     settings = dict(
         n_envs=args.n_envs, learning_starts=args.learning_starts, budget=args.budget, eval_freq=args.eval_freq,

@@ -58,3 +58,20 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     # a finished run is not trained again
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout
+
+
+def test_the_summary_says_how_far_each_run_got(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("long_runs", SCRIPT)
+    long_runs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(long_runs)
+    rows = [
+        dict(timesteps=25_000, gradient_steps=0, stochastic=[1.0, 3.0], deterministic=[5.0], wall_clock_s=60),
+        dict(timesteps=50_000, gradient_steps=4_000, stochastic=[0.0], deterministic=[9.0], wall_clock_s=3600),
+    ]
+    record = dict(algo="nclql", env="Hopper-v4", seed=1, status="running", commit="abc1234", timesteps=51_000,
+                  gradient_steps=4_200, wall_clock_s=3700, evaluations=rows)  # fmt: skip
+    (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
+    table = long_runs.summary(tmp_path)
+    assert "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | `abc1234` |" in table
