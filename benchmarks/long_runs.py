@@ -88,13 +88,21 @@ def hyperparameters(algo: str, env_id: str, learning_starts: int) -> dict[str, A
 
 
 def commit() -> str:
-    """:return: the repository's commit (with '+' if the tree has changes), for the results"""
+    """:return: the repository's commit (with '+' if its code differs from it; results files do not count)"""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+        git = ["git", "-C", str(BENCHMARKS_DIR.parent)]
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results"],
+            capture_output=True, text=True,
+        )  # fmt: skip
         return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+#: The code this process runs: read once, when it starts (the tree may move on while a run goes).
+COMMIT = commit()
 
 
 class EvaluateAndCheckpoint(BaseCallback):
@@ -180,7 +188,7 @@ class Run:
     def write_results(self, status: str, model: BaseAlgorithm) -> None:
         self.results_file.parent.mkdir(parents=True, exist_ok=True)
         record = dict(
-            algo=self.algo, env=self.env_id, seed=self.seed, status=status, commit=commit(),
+            algo=self.algo, env=self.env_id, seed=self.seed, status=status, commit=COMMIT,
             timesteps=model.num_timesteps, gradient_steps=model._n_updates,
             wall_clock_s=round(self._wall_clock(), 1), protocol=self.settings, evaluations=self.history,
         )  # fmt: skip
