@@ -31,6 +31,7 @@ from stable_baselines3.common.type_aliases import PyTorchObs
 from torch import nn
 
 from sb3_lql.common.activations import SLOPES, fast_activation
+from sb3_lql.common.langevin import autograd_value_and_grad
 
 #: A level for the whole batch (int), one level per sample (long tensor), or no level (plain critic).
 Levels = int | th.Tensor | None
@@ -270,7 +271,7 @@ class LangevinCritic(BaseModel):
         """
         features = features.detach()
         if self.slope_fn is None:
-            return self._autograd_energy(features)
+            return autograd_value_and_grad(lambda actions, level: self.q_values(features, actions, level).mean(dim=0))
         first, *rest = self.q_net.linears
         level_dim = first.in_features - self.features_dim - self.action_dim
         w_obs, w_action, w_level = first.weight.detach().split([self.features_dim, self.action_dim, level_dim], dim=2)
@@ -306,16 +307,6 @@ class LangevinCritic(BaseModel):
                 grad_h = q.new_full((n_critics, q.shape[1], 1), 1.0 / n_critics)
             grad_h = grad_h.transpose(0, 1).reshape(grad_h.shape[1], -1)
             return q.mean(dim=0), th.mm(w_action_stacked_t, grad_h.t()).t()
-
-        return energy
-
-    def _autograd_energy(self, features: th.Tensor) -> ActionEnergy:
-        def energy(actions: th.Tensor, level: int | None) -> tuple[th.Tensor, th.Tensor]:
-            with th.enable_grad():
-                actions = actions.detach().requires_grad_(True)
-                values = self.q_values(features, actions, level).mean(dim=0)
-                (grad,) = th.autograd.grad(values.sum(), actions)
-            return values.detach(), grad
 
         return energy
 
