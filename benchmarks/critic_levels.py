@@ -4,8 +4,20 @@ Trains each algorithm on ``MultimodalBandit-v0`` with the shipped YAML entry and
 steps, each level's correlation with its Gaussian-smoothed landscape and the error left after removing an offset
 (:mod:`sb3_lql.envs.diagnostics`). LQL has one (plain) level; NC-LQL's level L-1 is its clean critic.
 
+Controlled experiments on why a noise-conditioned critic learns its clean level more slowly than a plain one:
+
+- ``--set KEY=VALUE``: any setting of the YAML entry (capacity, number of levels, learning rate, ...);
+- ``--ablation no-denoising``: NC-LQL without its denoising step (the clean level is trained by TD alone, the other
+  levels not at all): is the denoising update on the shared network what slows the clean level?
+- ``--ablation two-optimizers``: the denoising step has its own Adam (same settings) instead of sharing the TD
+  loss's moment estimates;
+- ``--fixed-data``: every agent learns from the same replay buffer of uniformly random actions (``--steps`` of
+  them), with as many gradient steps as a normal run makes, so that differences in what the agents' samplers
+  explore are taken out.
+
 Usage: python benchmarks/critic_levels.py [--algos lql nclql] [--seeds 0 1] [--steps 5000] [--every 1000]
        [--set KEY=VALUE ...]   (e.g. --set n_noise_levels=2 "policy_kwargs=dict(net_arch=[256, 256])")
+       [--ablation {no-denoising,two-optimizers}] [--fixed-data]
 """
 
 from __future__ import annotations
@@ -19,10 +31,55 @@ import gymnasium as gym
 import torch as th
 
 from sb3_lql import LQL, NCLQL
-from sb3_lql.envs.diagnostics import CriticLandscapeCallback
+from sb3_lql.envs.diagnostics import CriticLandscapeCallback, critic_level_fits
 from sb3_lql.zoo import load_hyperparameters
 
 ALGORITHMS = {"lql": LQL, "nclql": NCLQL}
+
+
+class NoDenoising(NCLQL):
+    """NC-LQL whose denoising step is skipped (an ablation: the update is otherwise the paper's)."""
+
+    def _optimizer_step(self, loss: th.Tensor, name: str = "td") -> None:
+        if name != "denoise":
+            super()._optimizer_step(loss, name)
+
+
+class TwoOptimizers(NCLQL):
+    """NC-LQL whose denoising step has an Adam of its own (an ablation: same learning rate and settings)."""
+
+    def _optimizer_step(self, loss: th.Tensor, name: str = "td") -> None:
+        if name != "denoise":
+            super()._optimizer_step(loss, name)
+            return
+        td_optimizer = self.critic.optimizer
+        if not hasattr(self, "denoise_optimizer"):
+            self.denoise_optimizer = type(td_optimizer)(self.critic.parameters(), **td_optimizer.defaults)
+        self.critic.optimizer = self.denoise_optimizer
+        try:
+            super()._optimizer_step(loss, name)
+        finally:
+            self.critic.optimizer = td_optimizer
+
+
+ABLATIONS = {"no-denoising": NoDenoising, "two-optimizers": TwoOptimizers}
+
+
+def learn_from_fixed_data(model: LQL | NCLQL, steps: int, every: int, callback: CriticLandscapeCallback) -> None:
+    """
+    Fill the buffer with ``steps`` uniformly random actions, then make the gradient steps a normal run makes
+    (one per env step after the warm-up), measuring the levels every ``every`` of them.
+    """
+    updates = steps - model.learning_starts
+    model.learning_starts = steps  # every action of this learn() call is a uniform random one, and no update
+    model.learn(steps)
+    callback.init_callback(model)
+    done = 0
+    while done < updates:
+        chunk = min(every, updates - done)
+        model.train(gradient_steps=chunk, batch_size=model.batch_size)
+        done += chunk
+        callback.history.append((done, critic_level_fits(model, callback.landscape, callback.bins)))
 
 
 def main() -> None:
@@ -32,6 +89,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5_000)
     parser.add_argument("--every", type=int, default=1_000)
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override YAML entries")
+    parser.add_argument("--ablation", choices=list(ABLATIONS), default=None, help="NC-LQL ablations")
+    parser.add_argument("--fixed-data", action="store_true", help="learn from one buffer of random actions")
     args = parser.parse_args()
     overrides: dict[str, Any] = {}
     for item in args.set:
@@ -44,10 +103,14 @@ def main() -> None:
         for seed in args.seeds:
             env = gym.make("MultimodalBandit-v0")
             settings = {**load_hyperparameters(name, "MultimodalBandit-v0"), **overrides}
-            model = ALGORITHMS[name]("MlpPolicy", env, seed=seed, **settings)
+            algo = ABLATIONS[args.ablation] if args.ablation and name == "nclql" else ALGORITHMS[name]
+            model = algo("MlpPolicy", env, seed=seed, **settings)
             callback = CriticLandscapeCallback(env.unwrapped.landscape, eval_freq=args.every)  # type: ignore[attr-defined]
             start = time.perf_counter()
-            model.learn(args.steps, callback=callback)
+            if args.fixed_data:
+                learn_from_fixed_data(model, args.steps, args.every, callback)
+            else:
+                model.learn(args.steps, callback=callback)
             elapsed = time.perf_counter() - start
             for steps, fits in callback.history:
                 cells = " ".join(
