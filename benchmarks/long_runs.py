@@ -276,6 +276,95 @@ def summary(results: Path) -> str:
     return "\n".join(lines)
 
 
+def aggregate(results: Path) -> str:
+    """
+    :param results: the folder of the evaluation histories
+    :return: a markdown table: per task and algorithm, over its seeds (mean ± standard error), the final and the
+        best mean return and the area under the curve (the mean return over the evaluations made, so that runs at
+        the same point compare), for both policies, and the wall-clock per run; a run still in progress counts at
+        the point it reached, which the table states
+    """
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for path in sorted(results.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record["evaluations"]:
+            groups.setdefault((record["env"], record["algo"]), []).append(record)
+
+    def mean_se(values: list[float], digits: int = 0) -> str:
+        array = np.asarray(values, dtype=np.float64)
+        text = f"{array.mean():,.{digits}f}"
+        return text + (f" ± {array.std(ddof=1) / np.sqrt(len(array)):,.{digits}f}" if len(array) > 1 else "")
+
+    lines = [
+        "| task | algorithm | seeds | env steps reached | final stochastic / greedy | best stochastic / greedy "
+        "| AUC stochastic / greedy | wall-clock per run (h) | commits |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (env, algo), records in sorted(groups.items()):
+        cells = []
+        for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
+                          lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
+            cells.append(
+                " / ".join(
+                    mean_se([statistic(r["evaluations"], mode) for r in records])
+                    for mode in ("stochastic", "deterministic")
+                )
+            )
+        reached = sorted({f"{r['timesteps']:,}" + ("" if r["status"] == "finished" else " (running)") for r in records})
+        hours = mean_se([r["wall_clock_s"] / 3600 for r in records], digits=2)
+        commits = ", ".join(sorted({f"`{r['commit']}`" for r in records}))
+        lines.append(
+            f"| {env} | {algo} | {len(records)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {commits} |"
+        )
+    return "\n".join(lines)
+
+
+def plot(results: Path, out: Path) -> list[Path]:
+    """
+    Learning curves, one figure per task: mean return ± standard error over seeds against env steps (left) and
+    against wall-clock hours (right, the seeds' mean time at each evaluation), stochastic policy above, greedy below.
+
+    :param results: the folder of the evaluation histories
+    :param out: where the PNG files go
+    :return: the files written
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks: dict[str, dict[str, list[list[dict[str, Any]]]]] = {}
+    for path in sorted(results.glob("*.json")):
+        record = json.loads(path.read_text())
+        if record["evaluations"]:
+            tasks.setdefault(record["env"], {}).setdefault(record["algo"], []).append(record["evaluations"])
+    written = []
+    for env, algos in sorted(tasks.items()):
+        fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey="row")
+        for algo, histories in sorted(algos.items()):
+            points = min(len(history) for history in histories)  # the evaluations every seed has made
+            for row, mode in enumerate(("stochastic", "deterministic")):
+                returns = np.array([[np.mean(e[mode]) for e in history[:points]] for history in histories])
+                mean = returns.mean(axis=0)
+                se = returns.std(axis=0, ddof=1) / np.sqrt(len(histories)) if len(histories) > 1 else 0 * mean
+                steps = np.array([e["timesteps"] for e in histories[0][:points]])
+                hours = np.array([[e["wall_clock_s"] for e in h[:points]] for h in histories]).mean(axis=0) / 3600
+                for ax, x in zip(axes[row], (steps, hours), strict=True):
+                    ax.plot(x, mean, label=f"{algo} ({len(histories)} seeds)")
+                    ax.fill_between(x, mean - se, mean + se, alpha=0.25)
+        for row, mode in enumerate(("stochastic policy", "greedy policy")):
+            axes[row, 0].set(xlabel="env steps", ylabel=f"return, {mode}")
+            axes[row, 1].set(xlabel="wall-clock (h, one CPU thread per run)")
+        axes[0, 0].legend()
+        fig.suptitle(f"{env}: mean return ± standard error over seeds (10 episodes per evaluation)")
+        fig.tight_layout()
+        path = out / f"{env}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     """:param argv: command-line arguments (default: ``sys.argv[1:]``)"""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -293,10 +382,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--net-arch", type=int, nargs="+", default=None, help="override the networks (quick looks)")
     parser.add_argument("--eager", action="store_true", help="LQL / NC-LQL without compiling (quick looks, tests)")
     parser.add_argument("--threads", type=int, default=th.get_num_threads())
-    parser.add_argument("--summary", action="store_true", help="only print the table of the runs in --results")
+    parser.add_argument("--summary", action="store_true", help="only print the tables of the runs in --results")
+    parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     args = parser.parse_args(argv)
     if args.summary:
-        print(summary(args.results))
+        print(summary(args.results) + "\n\n" + aggregate(args.results))
+        return
+    if args.plot:
+        for path in plot(args.results, args.results):
+            print(f"wrote {path}")
         return
     th.set_num_threads(args.threads)
     settings = dict(
