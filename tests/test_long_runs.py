@@ -75,3 +75,32 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
     table = long_runs.summary(tmp_path)
     assert "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | `abc1234` |" in table
+
+
+def long_runs_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("long_runs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
+    long_runs = long_runs_module()
+    for seed, (first, last) in enumerate(((100.0, 300.0), (200.0, 500.0))):
+        evaluations = [
+            dict(timesteps=steps, gradient_steps=steps // 5, stochastic=[value], deterministic=[value + 10],
+                 wall_clock_s=3600.0 * (seed + 1) * steps / 50)
+            for steps, value in ((25, first), (50, last))
+        ]  # fmt: skip
+        status = "finished" if seed else "running"
+        record = dict(algo="sac", env="Hopper-v4", seed=seed, status=status, commit="abc", timesteps=50,
+                      gradient_steps=10, wall_clock_s=3600.0 * (seed + 1), evaluations=evaluations)  # fmt: skip
+        (tmp_path / f"sac_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
+    table = long_runs.aggregate(tmp_path)
+    # final 300 and 500: mean 400, standard error 100; best the same; AUC (200 and 350): 275 ± 75; 1 h and 2 h
+    assert "| Hopper-v4 | sac | 2 | 50; 50 (running) | 400 ± 100 / 410 ± 100 | 400 ± 100 / 410 ± 100 " in table
+    assert "| 275 ± 75 / 285 ± 75 | 1.50 ± 0.50 | `abc` |" in table
+    (written,) = long_runs.plot(tmp_path, tmp_path)
+    assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
