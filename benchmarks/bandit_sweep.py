@@ -18,7 +18,8 @@ and each critic level's fit to its closed-form landscape is recorded
 The agents: LQL and NC-LQL with the shipped ``MultimodalBandit-v0`` entries and ``inverse_temperature=w``, each also
 scored with its trained critic sampled by MALA (``metropolis=True`` at evaluation only: same critic, adjusted
 chain); SB3's SAC with ``ent_coef=1/w`` (its target policy is then the same exp(w·Q)/Z) and TD3 (deterministic:
-trained once per seed, scored against every w), both with 2 x 64 networks, Adam 1e-3 and the same warm-up.
+trained once per seed, scored against every w), both with 2 x 64 networks, Adam 1e-3 and the same warm-up; and
+NC-LQL with a 2-dimensional level embedding instead of the paper's 16 (``nclql-emb2``: see ``critic_levels.py``).
 
 Each run writes ``--out/<algo>_w<w>_seed<s>.json`` when it ends; a later call skips the runs already written, so
 the sweep resumes after an interruption. ``--summary`` prints the tables (mean ± std over seeds) from those files.
@@ -52,7 +53,14 @@ from sb3_lql.zoo import load_hyperparameters
 
 ENV_ID = "MultimodalBandit-v0"
 RESULTS = Path(__file__).resolve().parent / "results" / "bandit" / "sweep"
-ALGORITHMS = ("lql", "nclql", "sac", "td3")
+ALGORITHMS = ("lql", "nclql", "sac", "td3", "nclql-emb2")
+NAMES = {"lql": "LQL", "nclql": "NC-LQL", "nclql-emb2": "NC-LQL, embedding 2", "sac": "SAC", "td3": "TD3"}
+#: The settings a variant changes in its algorithm's YAML entry.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    # A 2-dimensional level embedding instead of 16 (the critic's first layer then sees the action beside 2 level
+    # inputs instead of 16): benchmarks/critic_levels.py found it lifts the clean level on this task.
+    "nclql-emb2": ("nclql", dict(policy_kwargs=dict(net_arch=[64, 64], level_embedding_dim=2))),
+}
 BINS = 50
 SAMPLES = 10_000
 #: SB3's baselines: the sizes and optimiser of our bandit entries, and the same warm-up.
@@ -66,8 +74,9 @@ def build(algo: str, w: float, seed: int) -> BaseAlgorithm:
     :param seed: the seed
     :return: the untrained agent
     """
+    algo, changes = VARIANTS.get(algo, (algo, {}))
     if algo in ("lql", "nclql"):
-        settings = {**load_hyperparameters(algo, ENV_ID), "inverse_temperature": w}
+        settings = {**load_hyperparameters(algo, ENV_ID), **changes, "inverse_temperature": w}
         return (LQL if algo == "lql" else NCLQL)("MlpPolicy", ENV_ID, seed=seed, **settings)
     settings = {**BASELINE, "policy_kwargs": dict(BASELINE["policy_kwargs"])}  # type: ignore[call-overload]
     if algo == "sac":
@@ -174,7 +183,7 @@ def summary(out: Path) -> None:
     for path in sorted(out.glob("*.json")):
         record = json.loads(path.read_text())
         for row in record["rows"]:
-            name = {"lql": "LQL", "nclql": "NC-LQL", "sac": "SAC", "td3": "TD3"}[record["algo"]]
+            name = NAMES[record["algo"]]
             cells[(row["w"], row["budget"], name)].append(row)
             if "mala_tv" in row:
                 cells[(row["w"], row["budget"], name + " + MALA")].append(
@@ -195,7 +204,7 @@ def summary(out: Path) -> None:
         print(f"| {w:g} | - | exact (10,000 samples: the floor) | - | {floor.tv:.2f} | 0 | - | {floor.coverage:.2f} | "
               f"{floor.reward_mean:.2f} ± {floor.reward_std:.2f} | - | - |")  # fmt: skip
         for budget in sorted({key[1] for key in cells if key[0] == w}):
-            for name in ("LQL", "LQL + MALA", "NC-LQL", "NC-LQL + MALA", "SAC", "TD3"):
+            for name in [f"{name}{mala}" for name in NAMES.values() for mala in ("", " + MALA")]:
                 rows = cells.get((w, budget, name), [])
                 if not rows:
                     continue
@@ -206,15 +215,15 @@ def summary(out: Path) -> None:
                     f"{stat(rows, 'reward_mean')} | "
                     f"{stat(clean, 'c')} | {stat(rows, 'seconds', 0)} |"
                 )
-    print("\nNC-LQL's levels (smoothest first): correlation with the closed-form smoothed reward, over w and seeds")
-    levels: dict[int, list[np.ndarray]] = defaultdict(list)
+    print("\nThe levels (smoothest first): correlation with the closed-form smoothed reward, over w and seeds")
+    levels: dict[tuple[str, int], list[np.ndarray]] = defaultdict(list)
     for (_, budget, name), rows in cells.items():
-        if name == "NC-LQL":
-            levels[budget] += [np.array([fit["correlation"] for fit in row["levels"]]) for row in rows]
-    for budget, fits in sorted(levels.items()):
+        if "levels" in rows[0] and "MALA" not in name:
+            levels[(name, budget)] += [np.array([fit["correlation"] for fit in row["levels"]]) for row in rows]
+    for (name, budget), fits in sorted(levels.items()):
         stacked = np.stack(fits)
         cells_text = " ".join(f"{m:.2f}±{s:.2f}" for m, s in zip(stacked.mean(0), stacked.std(0), strict=True))
-        print(f"{budget} env steps ({len(fits)} runs): {cells_text}")
+        print(f"{name}, {budget} env steps ({len(fits)} runs): {cells_text}")
 
 
 def main() -> None:
