@@ -25,7 +25,7 @@ Each run writes ``--out/<algo>_w<w>_seed<s>.json`` when it ends; a later call sk
 the sweep resumes after an interruption. ``--summary`` prints the tables (mean ± std over seeds) from those files.
 
 Usage: python benchmarks/bandit_sweep.py [--w 2 5 20 50] [--seeds 0 1 2 3 4] [--budgets 2000 5000] [--workers 2]
-       python benchmarks/bandit_sweep.py --summary
+       python benchmarks/bandit_sweep.py --summary [--plot benchmarks/results/bandit/sweep.png]
 """
 
 from __future__ import annotations
@@ -177,8 +177,8 @@ def jobs(args: argparse.Namespace) -> list[tuple[str, float, int, list[float]]]:
     return todo
 
 
-def summary(out: Path) -> None:
-    """Prints the tables: per w, budget and agent, mean ± std over seeds."""
+def collect(out: Path) -> dict[tuple[float, int, str], list[dict[str, Any]]]:
+    """:return: the rows of every run in ``out``, by (w, budget, agent), the MALA scorings as agents of their own"""
     cells: dict[tuple[float, int, str], list[dict[str, Any]]] = defaultdict(list)
     for path in sorted(out.glob("*.json")):
         record = json.loads(path.read_text())
@@ -190,6 +190,54 @@ def summary(out: Path) -> None:
                     {key[5:]: value for key, value in row.items() if key.startswith("mala_")}
                     | {"levels": row["levels"], "seconds": row["seconds"]}
                 )
+    return cells
+
+
+def plot(out: Path, path: Path) -> None:
+    """
+    The figure of the sweep: per budget (columns), the TV to the exact soft policy (top) and the sampler TV
+    (bottom) against w, mean ± std over seeds, with the floor of 10,000 exact samples.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells, landscape = collect(out), BanditLandscape()
+    temperatures = sorted({key[0] for key in cells})
+    budgets = sorted({key[1] for key in cells})
+    names = [f"{name}{mala}" for name in NAMES.values() for mala in ("", " + MALA")]
+    fig, axes = plt.subplots(2, len(budgets), figsize=(6.5 * len(budgets), 9), sharey="row", squeeze=False)
+    for column, budget in enumerate(budgets):
+        for row, key in enumerate(("tv", "sampler_tv")):
+            ax = axes[row, column]
+            for name in names:
+                points = [(w, [r[key] for r in cells.get((w, budget, name), []) if key in r]) for w in temperatures]
+                points = [(w, values) for w, values in points if values]
+                if points:
+                    ws, values = zip(*points, strict=True)
+                    ax.errorbar(ws, [np.mean(v) for v in values], yerr=[np.std(v) for v in values], capsize=3,
+                                marker="o", label=name, linestyle="--" if "MALA" in name else "-")  # fmt: skip
+            if key == "tv":
+                floor = [
+                    score_samples(sample_exact(landscape, w, SAMPLES), landscape, w, BINS).tv for w in temperatures
+                ]
+                ax.plot(temperatures, floor, color="black", linestyle=":", label="exact samples (floor)")
+            ax.set(xscale="log", xlabel="inverse temperature w", title=f"{budget:,} env steps")
+            ax.set_xticks(temperatures, [f"{w:g}" for w in temperatures])
+            ax.minorticks_off()
+        axes[0, column].set_ylabel("TV to exp(w·r)/Z")
+        axes[1, column].set_ylabel("sampler TV: to exp(w·Q)/Z of the agent's own critic")
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("MultimodalBandit-v0: trained agents against the exact soft policy (mean ± std over seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def summary(out: Path) -> None:
+    """Prints the tables: per w, budget and agent, mean ± std over seeds."""
+    cells = collect(out)
     landscape = BanditLandscape()
 
     def stat(rows: list[dict[str, Any]], key: str, digits: int = 2) -> str:
@@ -235,6 +283,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel, one thread each")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--summary", action="store_true", help="only print the tables of the runs in --out")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw the figure to this PNG file")
     args = parser.parse_args()
     if not args.summary:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -245,6 +294,8 @@ def main() -> None:
             for future in futures:
                 print(future.result(), flush=True)
     summary(args.out)
+    if args.plot:
+        plot(args.out, args.plot)
 
 
 if __name__ == "__main__":

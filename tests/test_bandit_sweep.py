@@ -24,11 +24,14 @@ def load_script():
 
 def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rerunning(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, str(SCRIPT), *TINY, "--algos", "nclql", "td3", "--out", str(tmp_path)]
-    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    command = [sys.executable, str(SCRIPT), *TINY, "--algos", "nclql", "td3", "--out", str(tmp_path / "runs")]
+    first = subprocess.run(
+        [*command, "--plot", str(tmp_path / "sweep.png")], capture_output=True, text=True, env=env, timeout=600
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert "2 runs to do" in first.stdout
-    record = json.loads((tmp_path / "nclql_w5_seed0.json").read_text())
+    assert (tmp_path / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    record = json.loads((tmp_path / "runs" / "nclql_w5_seed0.json").read_text())
     assert [row["budget"] for row in record["rows"]] == [510, 530]
     for row in record["rows"]:
         for key in ("tv", "critic_tv", "sampler_tv", "sampler_floor", "mala_tv", "mala_sampler_tv"):
@@ -42,7 +45,7 @@ def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rer
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "0 runs to do" in again.stdout
-    assert json.loads((tmp_path / "nclql_w5_seed0.json").read_text()) == record  # not rerun, not rewritten
+    assert json.loads((tmp_path / "runs" / "nclql_w5_seed0.json").read_text()) == record  # not rerun, not rewritten
 
 
 def test_the_summary_gives_mean_and_std_over_seeds(tmp_path, capsys):
