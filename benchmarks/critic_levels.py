@@ -11,16 +11,17 @@ Controlled experiments on why a noise-conditioned critic learns its clean level 
   levels not at all): is the denoising update on the shared network what slows the clean level?
 - ``--ablation two-optimizers``: the denoising step has its own Adam (same settings) instead of sharing the TD
   loss's moment estimates;
-- ``--action-init-scale X``: multiply the critic's initial first-layer weights on the action inputs by X (the
-  layer's default initialisation scales them by 1/sqrt(fan-in), and NC-LQL's fan-in includes its level
-  embedding: 1 + 2 + 16 inputs against LQL's 1 + 2, so its action weights start sqrt(19/3) = 2.5 times smaller);
+- ``--set "policy_kwargs=dict(net_arch=[64, 64], action_init_gain=X)"``: the critic's initial first-layer weights
+  on the action inputs multiplied by X (a linear layer's default initialisation scales them by 1/sqrt(fan-in), and
+  NC-LQL's fan-in includes its level embedding: 1 + 2 + 16 inputs against LQL's 1 + 2, so its action weights start
+  sqrt(19/3) = 2.52 times smaller; X = 2.52 for NC-LQL, or 1/2.52 = 0.397 for LQL, swaps the two scales);
 - ``--fixed-data``: every agent learns from the same replay buffer of uniformly random actions (``--steps`` of
   them), with as many gradient steps as a normal run makes, so that differences in what the agents' samplers
   explore are taken out.
 
 Usage: python benchmarks/critic_levels.py [--algos lql nclql] [--seeds 0 1] [--steps 5000] [--every 1000]
        [--set KEY=VALUE ...]   (e.g. --set n_noise_levels=2 "policy_kwargs=dict(net_arch=[256, 256])")
-       [--ablation {no-denoising,two-optimizers}] [--action-init-scale X] [--fixed-data]
+       [--ablation {no-denoising,two-optimizers}] [--fixed-data]
 """
 
 from __future__ import annotations
@@ -68,15 +69,6 @@ class TwoOptimizers(NCLQL):
 ABLATIONS = {"no-denoising": NoDenoising, "two-optimizers": TwoOptimizers}
 
 
-def scale_action_weights(model: LQL | NCLQL, scale: float) -> None:
-    """Multiply the first-layer weights on the action inputs of every critic (and of its target copy) by ``scale``."""
-    first = model.critic.q_net.linears[0]
-    start = model.critic.features_dim
-    with th.no_grad():
-        first.weight[:, :, start : start + model.action_space.shape[0]] *= scale  # type: ignore[index]
-    model.critic_target.load_state_dict(model.critic.state_dict())
-
-
 def learn_from_fixed_data(model: LQL | NCLQL, steps: int, every: int, callback: CriticLandscapeCallback) -> None:
     """
     Fill the buffer with ``steps`` uniformly random actions, then make the gradient steps a normal run makes
@@ -102,7 +94,6 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1_000)
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override YAML entries")
     parser.add_argument("--ablation", choices=list(ABLATIONS), default=None, help="NC-LQL ablations")
-    parser.add_argument("--action-init-scale", type=float, default=None, help="scale the initial action weights")
     parser.add_argument("--fixed-data", action="store_true", help="learn from one buffer of random actions")
     args = parser.parse_args()
     overrides: dict[str, Any] = {}
@@ -118,8 +109,6 @@ def main() -> None:
             settings = {**load_hyperparameters(name, "MultimodalBandit-v0"), **overrides}
             algo = ABLATIONS[args.ablation] if args.ablation and name == "nclql" else ALGORITHMS[name]
             model = algo("MlpPolicy", env, seed=seed, **settings)
-            if args.action_init_scale is not None:
-                scale_action_weights(model, args.action_init_scale)
             callback = CriticLandscapeCallback(env.unwrapped.landscape, eval_freq=args.every)  # type: ignore[attr-defined]
             start = time.perf_counter()
             if args.fixed_data:

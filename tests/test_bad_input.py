@@ -99,6 +99,12 @@ def test_bad_policy_kwargs(algo, policy_kwargs, message):
         algo("MlpPolicy", "Pendulum-v1", policy_kwargs=policy_kwargs)
 
 
+@pytest.mark.parametrize("gain", [0.0, -1.0, float("nan"), float("inf"), "2"])
+def test_bad_action_init_gain(algo, gain):
+    with pytest.raises(ValueError, match="action_init_gain"):
+        algo("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(action_init_gain=gain))
+
+
 def test_bad_level_embedding_dim():
     with pytest.raises(ValueError, match="level_embedding_dim"):
         NCLQL("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(level_embedding_dim=5))

@@ -132,3 +132,30 @@ def test_compiled_sampler_matches_eager_and_follows_training():
     after, eager_after = compiled_and_eager()
     assert th.allclose(after, eager_after, atol=1e-5)
     assert not th.allclose(before, after)
+
+
+@pytest.mark.parametrize("algo", [LQL, NCLQL])
+def test_action_init_gain_scales_only_the_initial_action_weights_and_is_kept_on_save(algo, tmp_path):
+    kwargs = dict(net_arch=[16, 16], level_embedding_dim=6) if algo is NCLQL else dict(net_arch=[16, 16])
+    plain = algo("MlpPolicy", "Pendulum-v1", seed=3, **tiny_kwargs(algo, policy_kwargs=kwargs))
+    scaled = algo(
+        "MlpPolicy", "Pendulum-v1", seed=3, **tiny_kwargs(algo, policy_kwargs={**kwargs, "action_init_gain": 2.5})
+    )
+    obs_dim, act_dim = 3, 1  # Pendulum: layer 1 reads [observation (3), action (1), level embedding]
+    for critic in ("critic", "critic_target"):
+        before = getattr(plain.policy, critic).state_dict()
+        after = getattr(scaled.policy, critic).state_dict()
+        for name, value in before.items():
+            if name == "q_net.layers.0.weight":
+                actions = slice(obs_dim, obs_dim + act_dim)
+                assert th.equal(after[name][:, :, actions], 2.5 * value[:, :, actions])
+                rest = th.ones(value.shape[-1], dtype=th.bool)
+                rest[actions] = False
+                assert th.equal(after[name][:, :, rest], value[:, :, rest])
+            else:
+                assert th.equal(after[name], value), name
+    scaled.save(tmp_path / "model")
+    loaded = algo.load(tmp_path / "model")
+    assert loaded.policy.action_init_gain == 2.5
+    for name, value in scaled.critic.state_dict().items():
+        assert th.equal(loaded.critic.state_dict()[name], value)

@@ -179,6 +179,11 @@ class LangevinCritic(BaseModel):
     :param n_critics: number of Q networks (2: the twin critic)
     :param n_levels: number of noise levels L; ``None`` for a plain critic Q(s, a)
     :param level_embedding_dim: size of the level embedding (noise-conditioned critic only)
+    :param action_init_gain: multiplies the initial layer-1 weights on the action inputs. A linear layer's default
+        initialisation scales its weights by 1/sqrt(fan-in), and the level embedding adds to that fan-in, so a
+        noise-conditioned critic starts less sensitive to the action than a plain one:
+        ``sqrt((features_dim + action_dim + level_embedding_dim) / (features_dim + action_dim))`` gives its action
+        weights the plain critic's initial scale. 1 (the default, as in the reference implementation) changes nothing
     """
 
     features_extractor: BaseFeaturesExtractor
@@ -195,6 +200,7 @@ class LangevinCritic(BaseModel):
         n_critics: int = 2,
         n_levels: int | None = None,
         level_embedding_dim: int = 16,
+        action_init_gain: float = 1.0,
     ):
         super().__init__(
             observation_space,
@@ -223,6 +229,9 @@ class LangevinCritic(BaseModel):
         if self.level_embedding is not None:
             for member in range(n_critics):
                 self.level_embedding.mlp.reset_member(member)
+        if action_init_gain != 1.0:
+            with th.no_grad():
+                self.q_net.linears[0].weight[:, :, features_dim : features_dim + self.action_dim] *= action_init_gain
         self._register_load_state_dict_pre_hook(self._stack_format1_state)
 
     def _check_levels(self, levels: Levels) -> None:
