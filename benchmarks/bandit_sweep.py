@@ -15,11 +15,12 @@ critic can be judged apart:
 and each critic level's fit to its closed-form landscape is recorded
 (:func:`sb3_lql.envs.diagnostics.critic_level_fits`).
 
-The agents: LQL and NC-LQL with the shipped ``MultimodalBandit-v0`` entries and ``inverse_temperature=w``, each also
-scored with its trained critic sampled by MALA (``metropolis=True`` at evaluation only: same critic, adjusted
-chain); SB3's SAC with ``ent_coef=1/w`` (its target policy is then the same exp(w·Q)/Z) and TD3 (deterministic:
-trained once per seed, scored against every w), both with 2 x 64 networks, Adam 1e-3 and the same warm-up; and
-NC-LQL with ``action_init_gain=2.52`` (``nclql-gain``: its action weights start at a plain critic's scale).
+The agents: LQL and NC-LQL with the shipped ``MultimodalBandit-v0`` entries and ``inverse_temperature=w``, NC-LQL
+twice: with the reference implementation's initialisation (``nclql``: ``action_init_gain=1``) and with
+``action_init_gain=2.52`` (``nclql-gain``: its action weights start at a plain critic's scale), each also scored
+with its trained critic sampled by MALA (``metropolis=True`` at evaluation only: same critic, adjusted chain);
+SB3's SAC with ``ent_coef=1/w`` (its target policy is then the same exp(w·Q)/Z) and TD3 (deterministic: trained
+once per seed, scored against every w), both with 2 x 64 networks, Adam 1e-3 and the same warm-up.
 
 Each run writes ``--out/<algo>_w<w>_seed<s>.json`` when it ends; a later call skips the runs already written, so
 the sweep resumes after an interruption. ``--summary`` prints the tables (mean ± std over seeds) from those files.
@@ -55,8 +56,10 @@ ENV_ID = "MultimodalBandit-v0"
 RESULTS = Path(__file__).resolve().parent / "results" / "bandit" / "sweep"
 ALGORITHMS = ("lql", "nclql", "sac", "td3", "nclql-gain")
 NAMES = {"lql": "LQL", "nclql": "NC-LQL", "nclql-gain": "NC-LQL, action gain 2.52", "sac": "SAC", "td3": "TD3"}
-#: The settings a variant changes in its algorithm's YAML entry.
+#: The settings an agent changes in its algorithm's YAML entry.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    # The reference implementation's initialisation, whatever the shipped entry says.
+    "nclql": ("nclql", dict(policy_kwargs=dict(net_arch=[64, 64], action_init_gain=1.0))),
     # The critic's initial action weights at a plain critic's scale: sqrt((1 + 2 + 16) / (1 + 2)) = 2.52
     # (benchmarks/critic_levels.py: the 16 embedding inputs make them start 2.52 times smaller, which slows the clean
     # level on this task).
