@@ -197,6 +197,11 @@ def collect(out: Path) -> dict[tuple[float, int, str], list[dict[str, Any]]]:
     return cells
 
 
+def uniform_samples() -> np.ndarray:
+    """:return: 10,000 uniformly random actions (what an agent that learned nothing would give), seeded"""
+    return np.random.default_rng(0).uniform(-1.0, 1.0, size=(SAMPLES, 2))
+
+
 def plot(out: Path, path: Path) -> None:
     """
     The figure of the sweep: per budget (columns), the TV to the exact soft policy (top) and the sampler TV
@@ -227,6 +232,8 @@ def plot(out: Path, path: Path) -> None:
                     score_samples(sample_exact(landscape, w, SAMPLES), landscape, w, BINS).tv for w in temperatures
                 ]
                 ax.plot(temperatures, floor, color="black", linestyle=":", label="exact samples (floor)")
+                uniform = [score_samples(uniform_samples(), landscape, w, BINS).tv for w in temperatures]
+                ax.plot(temperatures, uniform, color="grey", linestyle="-.", label="uniform random actions")
             ax.set(xscale="log", xlabel="inverse temperature w", title=f"{budget:,} env steps")
             ax.set_xticks(temperatures, [f"{w:g}" for w in temperatures])
             ax.minorticks_off()
@@ -255,6 +262,9 @@ def summary(out: Path) -> None:
         floor = score_samples(sample_exact(landscape, w, SAMPLES), landscape, w, BINS)
         print(f"| {w:g} | - | exact (10,000 samples: the floor) | - | {floor.tv:.2f} | 0 | - | {floor.coverage:.2f} | "
               f"{floor.reward_mean:.2f} ± {floor.reward_std:.2f} | - | - |")  # fmt: skip
+        uniform = score_samples(uniform_samples(), landscape, w, BINS)
+        print(f"| {w:g} | - | uniform random actions | - | {uniform.tv:.2f} | - | - | {uniform.coverage:.2f} | "
+              f"{uniform.reward_mean:.2f} ± {uniform.reward_std:.2f} | - | - |")  # fmt: skip
         for budget in sorted({key[1] for key in cells if key[0] == w}):
             for name in [f"{name}{mala}" for name in NAMES.values() for mala in ("", " + MALA")]:
                 rows = cells.get((w, budget, name), [])
