@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,6 +25,16 @@ TINY_SAMPLER: dict[type, dict[str, Any]] = {
     LQL: dict(langevin_steps=3),
     NCLQL: dict(n_noise_levels=3, langevin_steps_per_level=1),
 }
+
+
+def benchmark_script(name: str) -> ModuleType:
+    """:return: ``benchmarks/<name>.py`` loaded as a module (the benchmark scripts are not a package)"""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_kwargs(algo: type, **overrides: Any) -> dict[str, Any]:

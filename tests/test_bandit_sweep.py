@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import benchmark_script
+
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bandit_sweep.py"
 TINY = ["--w", "5", "--seeds", "0", "--budgets", "510", "530", "--workers", "1"]
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bandit_sweep", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rerunning(tmp_path):
@@ -49,7 +43,7 @@ def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rer
 
 
 def test_the_summary_gives_mean_and_std_over_seeds(tmp_path, capsys):
-    sweep = load_script()
+    sweep = benchmark_script("bandit_sweep")
     for seed, tv in enumerate((0.2, 0.4)):
         rows = [dict(budget=100, w=5.0, seconds=1.0, tv=tv, coverage=1.0, reward_mean=0.5, reward_std=0.1)]
         (tmp_path / f"sac_w5_seed{seed}.json").write_text(
@@ -61,7 +55,7 @@ def test_the_summary_gives_mean_and_std_over_seeds(tmp_path, capsys):
 
 @pytest.mark.parametrize("algo", ["td3", "sac"])
 def test_td3_runs_once_per_seed_for_every_temperature_and_sac_once_per_temperature(tmp_path, algo):
-    sweep = load_script()
+    sweep = benchmark_script("bandit_sweep")
     args = sweep.argparse.Namespace(algos=[algo], w=[2.0, 20.0], seeds=[0, 1], out=tmp_path)
     todo = sweep.jobs(args)
     if algo == "td3":

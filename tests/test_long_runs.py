@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from sb3_lql import NCLQL
+from tests.conftest import benchmark_script
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "long_runs.py"
 TINY = ["--algos", "nclql", "--envs", "Pendulum-v1", "--seeds", "0", "--budget", "800", "--n-envs", "2",
@@ -61,11 +62,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
 
 
 def test_the_summary_says_how_far_each_run_got(tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("long_runs", SCRIPT)
-    long_runs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(long_runs)
+    long_runs = benchmark_script("long_runs")
     rows = [
         dict(timesteps=25_000, gradient_steps=0, stochastic=[1.0, 3.0], deterministic=[5.0], wall_clock_s=60),
         dict(timesteps=50_000, gradient_steps=4_000, stochastic=[0.0], deterministic=[9.0], wall_clock_s=3600),
@@ -77,17 +74,8 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     assert "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | `abc1234` |" in table
 
 
-def long_runs_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("long_runs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
-    long_runs = long_runs_module()
+    long_runs = benchmark_script("long_runs")
     for seed, (first, last) in enumerate(((100.0, 300.0), (200.0, 500.0))):
         evaluations = [
             dict(timesteps=steps, gradient_steps=steps // 5, stochastic=[value], deterministic=[value + 10],
