@@ -48,8 +48,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from sb3_lql import LQL, NCLQL
 from sb3_lql.common.base_algorithm import LangevinQLearning
 from sb3_lql.envs import BanditLandscape
-from sb3_lql.envs.diagnostics import critic_level_fits
-from sb3_lql.envs.reference import boltzmann_grid, grid_centres, histogram, sample_exact, score_samples, total_variation
+from sb3_lql.envs.diagnostics import critic_level_fits, critic_on_grid
+from sb3_lql.envs.reference import boltzmann_grid, histogram, sample_exact, score_samples, total_variation
 from sb3_lql.zoo import load_hyperparameters
 
 ENV_ID = "MultimodalBandit-v0"
@@ -88,19 +88,6 @@ def build(algo: str, w: float, seed: int) -> BaseAlgorithm:
     return TD3("MlpPolicy", ENV_ID, seed=seed, **settings)
 
 
-def critic_on_grid(model: BaseAlgorithm) -> np.ndarray:
-    """:return: the mean of the agent's (clean) critics at every grid cell's centre, shape (BINS, BINS)"""
-    actions = th.as_tensor(grid_centres(BINS).reshape(-1, 2), dtype=th.float32)
-    observations = th.zeros(len(actions), *model.observation_space.shape)  # type: ignore[misc]
-    with th.no_grad():
-        if isinstance(model, LangevinQLearning):
-            clean = model.n_noise_levels - 1 if isinstance(model, NCLQL) else None
-            values = model.critic(observations, actions, clean).mean(dim=0)
-        else:
-            values = th.cat(model.critic(observations, actions), dim=1).mean(dim=1)  # type: ignore[attr-defined]
-    return values.double().numpy().reshape(BINS, BINS)
-
-
 def score(model: BaseAlgorithm, landscape: BanditLandscape, w: float, seed: int) -> dict[str, Any]:
     """:return: TV, coverage and reward of 10,000 stochastic actions; critic and sampler TV where they apply"""
     observations = np.zeros((SAMPLES, *model.observation_space.shape), dtype=np.float32)  # type: ignore[misc]
@@ -114,7 +101,7 @@ def score(model: BaseAlgorithm, landscape: BanditLandscape, w: float, seed: int)
     if isinstance(model, LangevinQLearning):
         # The agent's own soft policy exp(w·Q)/Z on the grid (Q is reward_scale·r at best: w·Q is the exponent the
         # sampler targets).
-        logits = w * critic_on_grid(model)
+        logits = w * critic_on_grid(model, model.sampler.clean_level, BINS)
         own = np.exp(logits - logits.max())
         own /= own.sum()
         row["critic_tv"] = total_variation(own, boltzmann_grid(landscape.reward, w, BINS))
@@ -143,9 +130,9 @@ class Budgets(BaseCallback):
                     budget=self.num_timesteps, w=w, seconds=seconds, **score(self.model, self.landscape, w, self.seed)
                 )
                 if isinstance(self.model, LangevinQLearning):
-                    self.model.metropolis = True
+                    metropolis, self.model.metropolis = self.model.metropolis, True
                     mala = score(self.model, self.landscape, w, self.seed)
-                    self.model.metropolis = False
+                    self.model.metropolis = metropolis
                     row.update({f"mala_{key}": value for key, value in mala.items()})
                     row["levels"] = [
                         dict(level=fit.level, sigma=fit.sigma, correlation=fit.correlation, error=fit.error)

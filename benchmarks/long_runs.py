@@ -248,6 +248,11 @@ class Run:
         return "finished"
 
 
+def records(results: Path) -> list[dict[str, Any]]:
+    """:return: every run's record in the folder of the evaluation histories, in file-name order"""
+    return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
+
+
 def summary(results: Path) -> str:
     """
     :param results: the folder of the evaluation histories
@@ -258,8 +263,7 @@ def summary(results: Path) -> str:
         "| best stochastic / greedy | wall-clock (h) | commit |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for path in sorted(results.glob("*.json")):
-        record = json.loads(path.read_text())
+    for record in records(results):
         rows = record["evaluations"]
         if rows:
             latest = f"{np.mean(rows[-1]['stochastic']):.1f} / {np.mean(rows[-1]['deterministic']):.1f}"
@@ -285,8 +289,7 @@ def aggregate(results: Path) -> str:
         the point it reached, which the table states
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for path in sorted(results.glob("*.json")):
-        record = json.loads(path.read_text())
+    for record in records(results):
         if record["evaluations"]:
             groups.setdefault((record["env"], record["algo"]), []).append(record)
 
@@ -300,21 +303,21 @@ def aggregate(results: Path) -> str:
         "| AUC stochastic / greedy | wall-clock per run (h) | commits |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (env, algo), records in sorted(groups.items()):
+    for (env, algo), runs in sorted(groups.items()):
         cells = []
         for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
                           lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
             cells.append(
                 " / ".join(
-                    mean_se([statistic(r["evaluations"], mode) for r in records])
+                    mean_se([statistic(r["evaluations"], mode) for r in runs])
                     for mode in ("stochastic", "deterministic")
                 )
             )
-        reached = sorted({f"{r['timesteps']:,}" + ("" if r["status"] == "finished" else " (running)") for r in records})
-        hours = mean_se([r["wall_clock_s"] / 3600 for r in records], digits=2)
-        commits = ", ".join(sorted({f"`{r['commit']}`" for r in records}))
+        reached = sorted({f"{r['timesteps']:,}" + ("" if r["status"] == "finished" else " (running)") for r in runs})
+        hours = mean_se([r["wall_clock_s"] / 3600 for r in runs], digits=2)
+        commits = ", ".join(sorted({f"`{r['commit']}`" for r in runs}))
         lines.append(
-            f"| {env} | {algo} | {len(records)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {commits} |"
+            f"| {env} | {algo} | {len(runs)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {commits} |"
         )
     return "\n".join(lines)
 
@@ -334,8 +337,7 @@ def plot(results: Path, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     tasks: dict[str, dict[str, list[list[dict[str, Any]]]]] = {}
-    for path in sorted(results.glob("*.json")):
-        record = json.loads(path.read_text())
+    for record in records(results):
         if record["evaluations"]:
             tasks.setdefault(record["env"], {}).setdefault(record["algo"], []).append(record["evaluations"])
     written = []

@@ -31,7 +31,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_lql import LQL, NCLQL
 from sb3_lql.envs import BanditLandscape
-from sb3_lql.envs.diagnostics import critic_level_fits
+from sb3_lql.envs.diagnostics import critic_level_fits, critic_on_grid
 from sb3_lql.envs.reference import grid_centres, score_samples
 from sb3_lql.zoo import load_hyperparameters
 
@@ -62,15 +62,6 @@ def samples_of(model: BaseAlgorithm, n: int) -> np.ndarray:
     return np.asarray(actions, dtype=np.float64).reshape(n, 2)
 
 
-def critic_grid(model: LQL | NCLQL, level: int | None) -> np.ndarray:
-    """mean_i Q_i(s, a[, l]) over the grid of actions."""
-    actions = th.as_tensor(grid_centres(GRID).reshape(-1, 2), dtype=th.float32)
-    obs = th.zeros(len(actions), *model.observation_space.shape)
-    with th.no_grad():
-        values = model.critic(obs, actions, level).mean(dim=0)
-    return values.numpy().reshape(GRID, GRID)
-
-
 def heatmap(ax: Any, values: np.ndarray, title: str, fig: Any) -> None:
     image = ax.imshow(values.T, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis", aspect="equal")
     ax.set(title=title, xlabel="action 1", ylabel="action 2")
@@ -89,27 +80,28 @@ def figure_critics(models: dict[str, BaseAlgorithm], landscape: BanditLandscape,
     """Top row: the closed-form landscapes each critic level should learn; bottom row: what it learned."""
     nclql, lql = models["NCLQL"], models["LQL"]
     assert isinstance(nclql, NCLQL) and isinstance(lql, LQL)
-    sigmas = nclql.sampler.sigmas
-    clean = nclql.n_noise_levels - 1
-    levels = np.linspace(0, clean, 4).round().astype(int)
-    fits = {fit.level: fit for fit in critic_level_fits(nclql, landscape)}
+    levels = np.linspace(0, nclql.n_noise_levels - 1, 4).round().astype(int)
+    fits = {fit.level: fit for fit in critic_level_fits(nclql, landscape)}  # each with the σ its level learns
     plain = critic_level_fits(lql, landscape)[0]
     actions = th.as_tensor(grid_centres(GRID))
     fig, axes = plt.subplots(2, len(levels) + 1, figsize=(5 * (len(levels) + 1), 9.5))
     for column, level in enumerate(levels):
-        # The clean level is trained by TD on r itself; level l < L-1 on E[r(a + σ_l·ε)].
-        sigma = 0.0 if level == clean else float(sigmas[level])
-        target = landscape.smoothed_reward(actions, sigma).numpy()
-        heatmap(axes[0, column], target, f"closed form, level {level}: r smoothed by σ = {sigma:.3f}", fig)
         fit = fits[int(level)]
+        target = landscape.smoothed_reward(actions, fit.sigma).numpy()
+        heatmap(axes[0, column], target, f"closed form, level {level}: r smoothed by σ = {fit.sigma:.3f}", fig)
         heatmap(
             axes[1, column],
-            critic_grid(nclql, int(level)),
+            critic_on_grid(nclql, int(level), GRID),
             f"NC-LQL critic, level {level} (correlation {fit.correlation:.2f})",
             fig,
         )
     heatmap(axes[0, -1], landscape.reward_numpy(grid_centres(GRID)), "closed form: true reward r(a)", fig)
-    heatmap(axes[1, -1], critic_grid(lql, None), f"LQL plain critic Q(s, a) (correlation {plain.correlation:.2f})", fig)
+    heatmap(
+        axes[1, -1],
+        critic_on_grid(lql, None, GRID),
+        f"LQL plain critic Q(s, a) (correlation {plain.correlation:.2f})",
+        fig,
+    )
     fig.suptitle(
         "Figure 2: each level of the noise-conditioned critic beside the Gaussian-smoothed reward it should learn "
         "(correlation on a 50 x 50 grid)"

@@ -55,6 +55,21 @@ def landscape_fit(learned: np.ndarray, target: np.ndarray) -> tuple[float, float
     return float(np.corrcoef(learned, target)[0, 1]), error
 
 
+def critic_on_grid(model: LangevinQLearning, level: int | None, bins: int = 50) -> np.ndarray:
+    """
+    :param model: an LQL or NC-LQL model trained on the bandit
+    :param level: the critic level (``None`` for a plain critic)
+    :param bins: grid cells per action dimension
+    :return: mean_i Q_i(s, a[, level]) at every cell centre of :func:`~sb3_lql.envs.reference.grid_centres`,
+        shape (bins, bins)
+    """
+    actions = th.as_tensor(grid_centres(bins).reshape(-1, 2), dtype=th.float32, device=model.device)
+    observations = th.zeros((actions.shape[0], *model.observation_space.shape), device=model.device)  # type: ignore[misc]
+    with th.no_grad():
+        values = model.critic(observations, actions, level).mean(dim=0)
+    return values.double().cpu().numpy().reshape(bins, bins)
+
+
 def critic_level_fits(model: LangevinQLearning, landscape: BanditLandscape, bins: int = 50) -> list[LevelFit]:
     """
     :param model: an LQL or NC-LQL model trained on the bandit
@@ -62,22 +77,18 @@ def critic_level_fits(model: LangevinQLearning, landscape: BanditLandscape, bins
     :param bins: grid cells per action dimension
     :return: one :class:`LevelFit` per critic level, smoothest first (one for a plain critic)
     """
-    actions = th.as_tensor(grid_centres(bins).reshape(-1, 2), dtype=th.float32, device=model.device)
-    observations = th.zeros((actions.shape[0], *model.observation_space.shape), device=model.device)  # type: ignore[misc]
-    critic = model.critic
+    actions = th.as_tensor(grid_centres(bins).reshape(-1, 2))
     levels: list[int | None] = [None]
     sigmas = [0.0]
     if isinstance(model.sampler, AnnealedLangevinSampler):
         levels = list(range(model.sampler.n_noise_levels))
         sigmas = [*model.sampler.sigmas[:-1], 0.0]  # the clean level is trained by TD on r itself
     fits = []
-    with th.no_grad():
-        features = critic.extract_features(observations, critic.features_extractor)
-        for level, sigma in zip(levels, sigmas, strict=True):
-            learned = critic.q_values(features, actions, level).mean(dim=0) / model.reward_scale
-            target = landscape.smoothed_reward(actions.double(), sigma)
-            correlation, error = landscape_fit(learned.cpu().numpy(), target.cpu().numpy())
-            fits.append(LevelFit(level, sigma, correlation, error))
+    for level, sigma in zip(levels, sigmas, strict=True):
+        learned = critic_on_grid(model, level, bins) / model.reward_scale
+        target = landscape.smoothed_reward(actions, sigma).numpy()
+        correlation, error = landscape_fit(learned, target)
+        fits.append(LevelFit(level, sigma, correlation, error))
     return fits
 
 
