@@ -155,7 +155,11 @@ class Run:
         self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
         self.history: list[dict[str, Any]] = []
         self.elapsed = 0.0  # wall-clock seconds of training and evaluation over every session
+        # CPU seconds of this process over every session: unlike wall-clock, not inflated when other jobs share the
+        # cores. None for runs begun before it was recorded (their first sessions' CPU time is unknown).
+        self.cpu_elapsed: float | None = 0.0
         self.segment_start = time.perf_counter()
+        self.segment_cpu_start = time.process_time()
         self.eval_env = Monitor(gym.make(env_id))
 
     @property
@@ -164,6 +168,11 @@ class Run:
 
     def _wall_clock(self) -> float:
         return self.elapsed + time.perf_counter() - self.segment_start
+
+    def _cpu_time(self) -> float | None:
+        if self.cpu_elapsed is None:
+            return None
+        return round(self.cpu_elapsed + time.process_time() - self.segment_cpu_start, 1)
 
     def evaluate(self, model: BaseAlgorithm, steps: int) -> None:
         """Evaluate both policies, append to the history and write the results file."""
@@ -176,6 +185,7 @@ class Run:
             )  # fmt: skip
             row[mode] = [float(r) for r in returns]
         row["wall_clock_s"] = round(self._wall_clock(), 1)
+        row["cpu_s"] = self._cpu_time()
         self.history.append(row)
         self.write_results(status="running", model=model)
         print(
@@ -190,7 +200,8 @@ class Run:
         record = dict(
             algo=self.algo, env=self.env_id, seed=self.seed, status=status, commit=COMMIT,
             timesteps=model.num_timesteps, gradient_steps=model._n_updates,
-            wall_clock_s=round(self._wall_clock(), 1), protocol=self.settings, evaluations=self.history,
+            wall_clock_s=round(self._wall_clock(), 1), cpu_s=self._cpu_time(), protocol=self.settings,
+            evaluations=self.history,
         )  # fmt: skip
         temporary = self.results_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, indent=1))
@@ -203,7 +214,9 @@ class Run:
         fresh.mkdir(parents=True)
         model.save(fresh / "model.zip")
         model.save_replay_buffer(fresh / "replay_buffer.pkl")
-        progress = dict(history=self.history, elapsed_s=self._wall_clock(), timesteps=model.num_timesteps)
+        progress = dict(
+            history=self.history, elapsed_s=self._wall_clock(), cpu_s=self._cpu_time(), timesteps=model.num_timesteps
+        )
         (fresh / "progress.json").write_text(json.dumps(progress))
         if self.checkpoint_dir.exists():
             os.replace(self.checkpoint_dir, old)
@@ -221,6 +234,7 @@ class Run:
             model.load_replay_buffer(self.checkpoint_dir / "replay_buffer.pkl")
             progress = json.loads((self.checkpoint_dir / "progress.json").read_text())
             self.history, self.elapsed = progress["history"], progress["elapsed_s"]
+            self.cpu_elapsed = progress.get("cpu_s")  # absent from checkpoints written before it was recorded
             model._last_obs = None  # type: ignore[assignment]  # fresh envs: reset them, cutting the episodes in progress
             set_random_seed(self.seed * 1_000_003 + model.num_timesteps)  # each resumed segment its own seed
             print(f"{self.algo} {self.env_id} seed {self.seed}: resumed at {model.num_timesteps} env steps", flush=True)
@@ -238,7 +252,7 @@ class Run:
             return "finished before"
         self.folder.mkdir(parents=True, exist_ok=True)
         model = self.model()
-        self.segment_start = time.perf_counter()
+        self.segment_start, self.segment_cpu_start = time.perf_counter(), time.process_time()
         left = self.settings["budget"] - model.num_timesteps
         if left > 0:
             callback = EvaluateAndCheckpoint(self, self.settings["eval_freq"], self.settings["checkpoint_freq"])

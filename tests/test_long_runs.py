@@ -56,6 +56,9 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     assert [row["timesteps"] for row in record["evaluations"]] == [200, 400, 600, 800]
     assert all(len(row["stochastic"]) == len(row["deterministic"]) == 1 for row in record["evaluations"])
     assert record["wall_clock_s"] >= record["evaluations"][-1]["wall_clock_s"] > 0
+    # CPU time carries across the kill too: it only grows, from the first session's evaluations to the resumed ones
+    cpu = [row["cpu_s"] for row in record["evaluations"]]
+    assert 0 < cpu[0] < cpu[1] < cpu[2] < cpu[3] <= record["cpu_s"]
     # a finished run is not trained again
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout
