@@ -54,6 +54,8 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
 }  # fmt: skip
 #: The paper's protocol, truncated to 10 % of its gradient steps.
 PROTOCOL = dict(n_envs=5, learning_starts=30_000, budget=500_000, eval_freq=25_000, eval_episodes=10)
+#: The two evaluations: the stochastic policy (the paper's) and the greedy one; keys of every evaluation row.
+MODES = ("stochastic", "deterministic")
 #: rl_zoo3's keys that are not arguments of the algorithm.
 ZOO_ONLY = {"n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "noise_type",
             "noise_std", "vec_env_wrapper", "monitor_kwargs", "env_kwargs"}  # fmt: skip
@@ -267,6 +269,15 @@ def records(results: Path) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
 
 
+def by_task_and_algorithm(results: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """:return: the records with at least one evaluation, grouped by (task, algorithm), sorted"""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in records(results):
+        if record["evaluations"]:
+            groups.setdefault((record["env"], record["algo"]), []).append(record)
+    return dict(sorted(groups.items()))
+
+
 def summary(results: Path) -> str:
     """
     :param results: the folder of the evaluation histories
@@ -274,21 +285,20 @@ def summary(results: Path) -> str:
     """
     lines = [
         "| task | algorithm | seed | status | env steps | gradient steps | latest stochastic / greedy "
-        "| best stochastic / greedy | wall-clock (h) | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| best stochastic / greedy | wall-clock (h) | CPU (h) | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for record in records(results):
         rows = record["evaluations"]
         if rows:
             latest = f"{np.mean(rows[-1]['stochastic']):.1f} / {np.mean(rows[-1]['deterministic']):.1f}"
-            best = " / ".join(
-                f"{max(np.mean(row[mode]) for row in rows):.1f}" for mode in ("stochastic", "deterministic")
-            )
+            best = " / ".join(f"{max(np.mean(row[mode]) for row in rows):.1f}" for mode in MODES)
         else:
             latest = best = "-"
+        cpu = "-" if record.get("cpu_s") is None else f"{record['cpu_s'] / 3600:.2f}"
         lines.append(
             f"| {record['env']} | {record['algo']} | {record['seed']} | {record['status']} | {record['timesteps']:,} "
-            f"| {record['gradient_steps']:,} | {latest} | {best} | {record['wall_clock_s'] / 3600:.2f} "
+            f"| {record['gradient_steps']:,} | {latest} | {best} | {record['wall_clock_s'] / 3600:.2f} | {cpu} "
             f"| `{record['commit']}` |"
         )
     return "\n".join(lines)
@@ -302,10 +312,7 @@ def aggregate(results: Path) -> str:
         the same point compare), for both policies, and the wall-clock per run; a run still in progress counts at
         the point it reached, which the table states
     """
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for record in records(results):
-        if record["evaluations"]:
-            groups.setdefault((record["env"], record["algo"]), []).append(record)
+    groups = by_task_and_algorithm(results)
 
     def mean_se(values: list[float], digits: int = 0) -> str:
         array = np.asarray(values, dtype=np.float64)
@@ -314,26 +321,91 @@ def aggregate(results: Path) -> str:
 
     lines = [
         "| task | algorithm | seeds | env steps reached | final stochastic / greedy | best stochastic / greedy "
-        "| AUC stochastic / greedy | wall-clock per run (h) | commits |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| AUC stochastic / greedy | wall-clock per run (h) | CPU per run (h) | commits |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (env, algo), runs in sorted(groups.items()):
+    for (env, algo), runs in groups.items():
         cells = []
         for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
                           lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
-            cells.append(
-                " / ".join(
-                    mean_se([statistic(r["evaluations"], mode) for r in runs])
-                    for mode in ("stochastic", "deterministic")
-                )
-            )
+            cells.append(" / ".join(mean_se([statistic(r["evaluations"], mode) for r in runs]) for mode in MODES))
         reached = sorted({f"{r['timesteps']:,}" + ("" if r["status"] == "finished" else " (running)") for r in runs})
         hours = mean_se([r["wall_clock_s"] / 3600 for r in runs], digits=2)
+        cpu_hours = [r["cpu_s"] / 3600 for r in runs if r.get("cpu_s") is not None]
+        cpu = "-" if not cpu_hours else mean_se(cpu_hours, digits=2)
+        if 0 < len(cpu_hours) < len(runs):
+            cpu += f" ({len(cpu_hours)} of {len(runs)} runs)"
         commits = ", ".join(sorted({f"`{r['commit']}`" for r in runs}))
         lines.append(
-            f"| {env} | {algo} | {len(runs)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {commits} |"
+            f"| {env} | {algo} | {len(runs)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {cpu} "
+            f"| {commits} |"
         )
     return "\n".join(lines)
+
+
+def hours_of(run: dict[str, Any]) -> str:
+    """:return: the clock :func:`matched` reads for a run: CPU time where every evaluation has it, else wall-clock"""
+    return "cpu_s" if all(row.get("cpu_s") is not None for row in run["evaluations"]) else "wall_clock_s"
+
+
+def matched(
+    results: Path,
+    steps: tuple[int, ...] = (100_000, 200_000, 300_000, 400_000, 500_000),
+    hours: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0),
+    window: int = 100_000,
+) -> str:
+    """
+    The algorithms side by side at equal env steps and at equal time. One evaluation (10 episodes) of a Hopper
+    policy swings by thousands, so each cell is the mean return over the evaluations in the last ``window`` env
+    steps before the point, averaged over the seeds that reached it (their number in brackets).
+
+    :param results: the folder of the evaluation histories
+    :param steps: the env-step points
+    :param hours: the time points, in hours of one core: a run's CPU time where every evaluation recorded it, else
+        its wall-clock (runs begun before CPU time was recorded; one thread each, so about the same when the run had
+        a core to itself); a run counts at a point once it has passed it or finished, at the latest evaluation made
+        by then
+    :param window: env steps averaged over before each point
+    :return: two markdown tables, stochastic / greedy in each cell
+    """
+
+    def windowed(rows: list[dict[str, Any]], until: int) -> tuple[float, float]:
+        rows = [row for row in rows if until - window < row["timesteps"] <= until]
+        stochastic, greedy = (float(np.mean([np.mean(row[mode]) for row in rows])) for mode in MODES)
+        return stochastic, greedy
+
+    def cell(values: list[tuple[float, float]]) -> str:
+        if not values:
+            return "-"
+        means = np.mean(values, axis=0)
+        return f"{means[0]:,.0f} / {means[1]:,.0f} ({len(values)})"
+
+    groups = by_task_and_algorithm(results)
+    step_lines = [
+        "| task | algorithm | " + " | ".join(f"{point // 1000}k env steps" for point in steps) + " |",
+        "|---|---|" + "---|" * len(steps),
+    ]
+    hour_lines = [
+        "| task | algorithm | " + " | ".join(f"{point:g} h" for point in hours) + " |",
+        "|---|---|" + "---|" * len(hours),
+    ]
+    for (env, algo), runs in groups.items():
+        at_steps = [
+            [windowed(run["evaluations"], point) for run in runs if run["evaluations"][-1]["timesteps"] >= point]
+            for point in steps
+        ]
+        at_hours = []
+        for point in hours:
+            values = []
+            for run in runs:
+                clock, rows = hours_of(run), run["evaluations"]
+                made = [row for row in rows if row[clock] <= point * 3600]
+                if made and (rows[-1][clock] >= point * 3600 or run["status"] == "finished"):
+                    values.append(windowed(rows, made[-1]["timesteps"]))
+            at_hours.append(values)
+        step_lines.append(f"| {env} | {algo} | " + " | ".join(cell(values) for values in at_steps) + " |")
+        hour_lines.append(f"| {env} | {algo} | " + " | ".join(cell(values) for values in at_hours) + " |")
+    return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
 
 
 def plot(results: Path, out: Path) -> list[Path]:
@@ -351,15 +423,14 @@ def plot(results: Path, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     tasks: dict[str, dict[str, list[list[dict[str, Any]]]]] = {}
-    for record in records(results):
-        if record["evaluations"]:
-            tasks.setdefault(record["env"], {}).setdefault(record["algo"], []).append(record["evaluations"])
+    for (env, algo), runs in by_task_and_algorithm(results).items():
+        tasks.setdefault(env, {})[algo] = [run["evaluations"] for run in runs]
     written = []
     for env, algos in sorted(tasks.items()):
         fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey="row")
         for algo, histories in sorted(algos.items()):
             points = min(len(history) for history in histories)  # the evaluations every seed has made
-            for row, mode in enumerate(("stochastic", "deterministic")):
+            for row, mode in enumerate(MODES):
                 returns = np.array([[np.mean(e[mode]) for e in history[:points]] for history in histories])
                 mean = returns.mean(axis=0)
                 se = returns.std(axis=0, ddof=1) / np.sqrt(len(histories)) if len(histories) > 1 else 0 * mean
@@ -402,7 +473,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     args = parser.parse_args(argv)
     if args.summary:
-        print(summary(args.results) + "\n\n" + aggregate(args.results))
+        print(summary(args.results) + "\n\n" + aggregate(args.results) + "\n\n" + matched(args.results))
         return
     if args.plot:
         for path in plot(args.results, args.results):

@@ -74,7 +74,8 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
                   gradient_steps=4_200, wall_clock_s=3700, evaluations=rows)  # fmt: skip
     (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
     table = long_runs.summary(tmp_path)
-    assert "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | `abc1234` |" in table
+    row = "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | - | `abc1234` |"
+    assert row in table  # no CPU time recorded: "-"
 
 
 def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
@@ -88,10 +89,20 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
         status = "finished" if seed else "running"
         record = dict(algo="sac", env="Hopper-v4", seed=seed, status=status, commit="abc", timesteps=50,
                       gradient_steps=10, wall_clock_s=3600.0 * (seed + 1), evaluations=evaluations)  # fmt: skip
+        if seed:  # seed 1 recorded CPU time: half its wall-clock (it shared a core)
+            for row in evaluations:
+                row["cpu_s"] = row["wall_clock_s"] / 2
+            record["cpu_s"] = 3600.0
         (tmp_path / f"sac_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
     table = long_runs.aggregate(tmp_path)
     # final 300 and 500: mean 400, standard error 100; best the same; AUC (200 and 350): 275 ± 75; 1 h and 2 h
     assert "| Hopper-v4 | sac | 2 | 50; 50 (running) | 400 ± 100 / 410 ± 100 | 400 ± 100 / 410 ± 100 " in table
-    assert "| 275 ± 75 / 285 ± 75 | 1.50 ± 0.50 | `abc` |" in table
+    assert "| 275 ± 75 / 285 ± 75 | 1.50 ± 0.50 | 1.00 (1 of 2 runs) | `abc` |" in table
+    steps, hours = long_runs.matched(tmp_path, steps=(25, 50), hours=(0.5, 1.0, 3.0), window=25).split("\n\n")
+    # at equal env steps: both seeds, each point's own evaluation (the window holds one)
+    assert "| Hopper-v4 | sac | 150 / 160 (2) | 400 / 410 (2) |" in steps
+    # at equal time: seed 0 by wall-clock (100 at 0.5 h, 300 at 1 h), seed 1 by CPU time (200, then 500); at 3 h
+    # seed 0, still running and last seen at 1 h, does not count, seed 1 has finished and counts with its last
+    assert "| Hopper-v4 | sac | 150 / 160 (2) | 400 / 410 (2) | 500 / 510 (1) |" in hours
     (written,) = long_runs.plot(tmp_path, tmp_path)
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
