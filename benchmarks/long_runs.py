@@ -411,7 +411,9 @@ def matched(
 def plot(results: Path, out: Path) -> list[Path]:
     """
     Learning curves, one figure per task: mean return ± standard error over seeds against env steps (left) and
-    against wall-clock hours (right, the seeds' mean time at each evaluation), stochastic policy above, greedy below.
+    against hours of one core (right: CPU time, or wall-clock for runs begun before CPU time was recorded; the
+    seeds' mean at each evaluation), stochastic policy above, greedy below. The mean runs as far as every seed has
+    gone; each seed is also drawn on its own, thin, as far as it has gone.
 
     :param results: the folder of the evaluation histories
     :param out: where the PNG files go
@@ -422,26 +424,31 @@ def plot(results: Path, out: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tasks: dict[str, dict[str, list[list[dict[str, Any]]]]] = {}
+    tasks: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for (env, algo), runs in by_task_and_algorithm(results).items():
-        tasks.setdefault(env, {})[algo] = [run["evaluations"] for run in runs]
+        tasks.setdefault(env, {})[algo] = runs
     written = []
     for env, algos in sorted(tasks.items()):
         fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey="row")
-        for algo, histories in sorted(algos.items()):
+        for colour, (algo, runs) in enumerate(sorted(algos.items())):
+            histories = [run["evaluations"] for run in runs]
             points = min(len(history) for history in histories)  # the evaluations every seed has made
+            clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in runs]
             for row, mode in enumerate(MODES):
-                returns = np.array([[np.mean(e[mode]) for e in history[:points]] for history in histories])
+                curves = [np.array([np.mean(e[mode]) for e in history]) for history in histories]
+                returns = np.array([curve[:points] for curve in curves])
                 mean = returns.mean(axis=0)
                 se = returns.std(axis=0, ddof=1) / np.sqrt(len(histories)) if len(histories) > 1 else 0 * mean
-                steps = np.array([e["timesteps"] for e in histories[0][:points]])
-                hours = np.array([[e["wall_clock_s"] for e in h[:points]] for h in histories]).mean(axis=0) / 3600
-                for ax, x in zip(axes[row], (steps, hours), strict=True):
-                    ax.plot(x, mean, label=f"{algo} ({len(histories)} seeds)")
-                    ax.fill_between(x, mean - se, mean + se, alpha=0.25)
+                steps = [np.array([e["timesteps"] for e in history]) for history in histories]
+                hours = np.mean([clock[:points] for clock in clocks], axis=0)
+                for ax, x, each in zip(axes[row], (steps[0][:points], hours), (steps, clocks), strict=True):
+                    ax.plot(x, mean, color=f"C{colour}", label=f"{algo} ({len(histories)} seeds)")
+                    ax.fill_between(x, mean - se, mean + se, color=f"C{colour}", alpha=0.25)
+                    for x_seed, curve in zip(each, curves, strict=True):
+                        ax.plot(x_seed, curve, color=f"C{colour}", linewidth=0.6, alpha=0.4)
         for row, mode in enumerate(("stochastic policy", "greedy policy")):
             axes[row, 0].set(xlabel="env steps", ylabel=f"return, {mode}")
-            axes[row, 1].set(xlabel="wall-clock (h, one CPU thread per run)")
+            axes[row, 1].set(xlabel="hours of one core (CPU time; wall-clock where not recorded)")
         axes[0, 0].legend()
         fig.suptitle(f"{env}: mean return ± standard error over seeds (10 episodes per evaluation)")
         fig.tight_layout()
