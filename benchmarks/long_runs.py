@@ -89,13 +89,17 @@ def hyperparameters(algo: str, env_id: str, learning_starts: int) -> dict[str, A
     return {**params, "learning_starts": learning_starts, "train_freq": 1, "gradient_steps": 1}
 
 
+#: What a run's code is, for :func:`commit` (documents and results may change while it runs).
+CODE = ("sb3_lql", "benchmarks", "setup.cfg", "pyproject.toml")
+
+
 def commit() -> str:
     """:return: the repository's commit (with '+' if its code differs from it; results files do not count)"""
     try:
         git = ["git", "-C", str(BENCHMARKS_DIR.parent)]
         head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
         dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results"],
+            [*git, "status", "--porcelain", "--untracked-files=no", "--", *CODE, ":!benchmarks/results"],
             capture_output=True, text=True,
         )  # fmt: skip
         return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
