@@ -311,12 +311,11 @@ def summary(results: Path) -> str:
 def aggregate(results: Path) -> str:
     """
     :param results: the folder of the evaluation histories
-    :return: a markdown table: per task and algorithm, over its seeds (mean ± standard error), the final and the
-        best mean return and the area under the curve (the mean return over the evaluations made, so that runs at
-        the same point compare), for both policies, and the wall-clock per run; a run still in progress counts at
-        the point it reached, which the table states
+    :return: a markdown table: per task and algorithm, over its finished runs and, in a row of their own, over its
+        runs still in progress (at the points they reached), mean ± standard error over seeds of the final and the
+        best mean return and of the area under the curve (the mean return over the evaluations made), for both
+        policies, and the wall-clock and CPU time per run
     """
-    groups = by_task_and_algorithm(results)
 
     def mean_se(values: list[float], digits: int = 0) -> str:
         array = np.asarray(values, dtype=np.float64)
@@ -324,26 +323,30 @@ def aggregate(results: Path) -> str:
         return text + (f" ± {array.std(ddof=1) / np.sqrt(len(array)):,.{digits}f}" if len(array) > 1 else "")
 
     lines = [
-        "| task | algorithm | seeds | env steps reached | final stochastic / greedy | best stochastic / greedy "
+        "| task | algorithm | status | seeds | env steps | final stochastic / greedy | best stochastic / greedy "
         "| AUC stochastic / greedy | wall-clock per run (h) | CPU per run (h) | commits |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (env, algo), runs in groups.items():
-        cells = []
-        for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
-                          lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
-            cells.append(" / ".join(mean_se([statistic(r["evaluations"], mode) for r in runs]) for mode in MODES))
-        reached = sorted({f"{r['timesteps']:,}" + ("" if r["status"] == "finished" else " (running)") for r in runs})
-        hours = mean_se([r["wall_clock_s"] / 3600 for r in runs], digits=2)
-        cpu_hours = [r["cpu_s"] / 3600 for r in runs if r.get("cpu_s") is not None]
-        cpu = "-" if not cpu_hours else mean_se(cpu_hours, digits=2)
-        if 0 < len(cpu_hours) < len(runs):
-            cpu += f" ({len(cpu_hours)} of {len(runs)} runs)"
-        commits = ", ".join(sorted({f"`{r['commit']}`" for r in runs}))
-        lines.append(
-            f"| {env} | {algo} | {len(runs)} | {'; '.join(reached)} | {' | '.join(cells)} | {hours} | {cpu} "
-            f"| {commits} |"
-        )
+    for (env, algo), group in by_task_and_algorithm(results).items():
+        for status in ("finished", "running"):
+            runs = [run for run in group if (run["status"] == "finished") == (status == "finished")]
+            if not runs:
+                continue
+            cells = []
+            for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
+                              lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
+                cells.append(" / ".join(mean_se([statistic(r["evaluations"], m) for r in runs]) for m in MODES))
+            reached = ", ".join(sorted({f"{r['timesteps']:,}" for r in runs}))
+            hours = mean_se([r["wall_clock_s"] / 3600 for r in runs], digits=2)
+            cpu_hours = [r["cpu_s"] / 3600 for r in runs if r.get("cpu_s") is not None]
+            cpu = "-" if not cpu_hours else mean_se(cpu_hours, digits=2)
+            if 0 < len(cpu_hours) < len(runs):
+                cpu += f" ({len(cpu_hours)} of {len(runs)} runs)"
+            commits = ", ".join(sorted({f"`{r['commit']}`" for r in runs}))
+            lines.append(
+                f"| {env} | {algo} | {status} | {len(runs)} | {reached} | {' | '.join(cells)} | {hours} | {cpu} "
+                f"| {commits} |"
+            )
     return "\n".join(lines)
 
 

@@ -80,29 +80,37 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
 
 def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     long_runs = benchmark_script("long_runs")
-    for seed, (first, last) in enumerate(((100.0, 300.0), (200.0, 500.0))):
+    # seeds 0 and 1 finished at 50 env steps, seed 2 running at 30; seeds 1 and 2 recorded CPU time (half their wall-clock)
+    runs = {0: ((100.0, 300.0), 1.0, False), 1: ((200.0, 500.0), 2.0, True), 2: ((1000.0,), 1.0, True)}
+    for seed, (values, hours, cpu) in runs.items():
         evaluations = [
-            dict(timesteps=steps, gradient_steps=steps // 5, stochastic=[value], deterministic=[value + 10],
-                 wall_clock_s=3600.0 * (seed + 1) * steps / 50)
-            for steps, value in ((25, first), (50, last))
+            dict(timesteps=25 * (i + 1), gradient_steps=5 * i, stochastic=[value], deterministic=[value + 10],
+                 wall_clock_s=3600.0 * hours * (i + 1) / 2)
+            for i, value in enumerate(values)
         ]  # fmt: skip
-        status = "finished" if seed else "running"
-        record = dict(algo="sac", env="Hopper-v4", seed=seed, status=status, commit="abc", timesteps=50,
-                      gradient_steps=10, wall_clock_s=3600.0 * (seed + 1), evaluations=evaluations)  # fmt: skip
-        if seed:  # seed 1 recorded CPU time: half its wall-clock (it shared a core)
+        if cpu:
             for row in evaluations:
                 row["cpu_s"] = row["wall_clock_s"] / 2
-            record["cpu_s"] = 3600.0
+        status, steps = ("finished", 50) if len(values) == 2 else ("running", 30)
+        record = dict(algo="sac", env="Hopper-v4", seed=seed, status=status, commit="abc", timesteps=steps,
+                      gradient_steps=10, wall_clock_s=3600.0 * hours, evaluations=evaluations)  # fmt: skip
+        if cpu:
+            record["cpu_s"] = 1800.0 * hours
         (tmp_path / f"sac_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
     table = long_runs.aggregate(tmp_path)
-    # final 300 and 500: mean 400, standard error 100; best the same; AUC (200 and 350): 275 ± 75; 1 h and 2 h
-    assert "| Hopper-v4 | sac | 2 | 50; 50 (running) | 400 ± 100 / 410 ± 100 | 400 ± 100 / 410 ± 100 " in table
+    # finished: final 300 and 500, mean 400, standard error 100; best the same; AUC (200 and 350): 275 ± 75;
+    # 1 h and 2 h of wall-clock; CPU time known for one run. The running run has a row of its own.
+    assert "| Hopper-v4 | sac | finished | 2 | 50 | 400 ± 100 / 410 ± 100 | 400 ± 100 / 410 ± 100 " in table
     assert "| 275 ± 75 / 285 ± 75 | 1.50 ± 0.50 | 1.00 (1 of 2 runs) | `abc` |" in table
-    steps, hours = long_runs.matched(tmp_path, steps=(25, 50), hours=(0.5, 1.0, 3.0), window=25).split("\n\n")
-    # at equal env steps: both seeds, each point's own evaluation (the window holds one)
-    assert "| Hopper-v4 | sac | 150 / 160 (2) | 400 / 410 (2) |" in steps
-    # at equal time: seed 0 by wall-clock (100 at 0.5 h, 300 at 1 h), seed 1 by CPU time (200, then 500); at 3 h
-    # seed 0, still running and last seen at 1 h, does not count, seed 1 has finished and counts with its last
-    assert "| Hopper-v4 | sac | 150 / 160 (2) | 400 / 410 (2) | 500 / 510 (1) |" in hours
+    assert (
+        "| Hopper-v4 | sac | running | 1 | 30 | 1,000 / 1,010 | 1,000 / 1,010 | 1,000 / 1,010 | 1.00 | 0.50 |" in table
+    )
+    steps, hours = long_runs.matched(tmp_path, steps=(25, 50), hours=(0.25, 0.5, 1.0, 3.0), window=25).split("\n\n")
+    # at equal env steps: every seed that reached the point, each point's own evaluation (the window holds one)
+    assert "| Hopper-v4 | sac | 433 / 443 (3) | 400 / 410 (2) |" in steps
+    # at equal time: seed 0 by wall-clock (100 at 0.5 h, 300 at 1 h), seeds 1 and 2 by CPU time (seed 1: 200 at
+    # 0.5 h, then 500; seed 2: 1,000 at 0.25 h). Seed 2, running and last seen at 0.25 h, does not count after it;
+    # finished runs count with their last evaluation to the end.
+    assert "| Hopper-v4 | sac | 1,000 / 1,010 (1) | 150 / 160 (2) | 400 / 410 (2) | 400 / 410 (2) |" in hours
     (written,) = long_runs.plot(tmp_path, tmp_path)
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
