@@ -80,7 +80,7 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
 
 def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     long_runs = benchmark_script("long_runs")
-    # seeds 0 and 1 finished at 50 env steps, seed 2 running at 30; seeds 1 and 2 recorded CPU time (half their wall-clock)
+    # seeds 0 and 1 finished at 50 env steps, seed 2 running at 30; seeds 1 and 2 recorded CPU time (half the clock)
     runs = {0: ((100.0, 300.0), 1.0, False), 1: ((200.0, 500.0), 2.0, True), 2: ((1000.0,), 1.0, True)}
     for seed, (values, hours, cpu) in runs.items():
         evaluations = [
