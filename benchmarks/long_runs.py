@@ -30,6 +30,7 @@ import os
 import shutil
 import subprocess
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,17 @@ import torch as th
 import yaml
 from sb3_contrib import TQC, CrossQ
 from stable_baselines3 import SAC, TD3
-from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from stable_baselines3.common.utils import set_random_seed
 
 from sb3_lql import LQL, NCLQL
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+ALGORITHMS: dict[str, type[OffPolicyAlgorithm]] = {
     "nclql": NCLQL, "lql": LQL, "sac": SAC, "td3": TD3, "tqc": TQC, "crossq": CrossQ,
 }  # fmt: skip
 #: The paper's protocol, truncated to 10 % of its gradient steps.
@@ -83,7 +84,7 @@ def hyperparameters(algo: str, env_id: str, learning_starts: int) -> dict[str, A
         if "noise_type" in entry:  # TD3's exploration noise, as rl_zoo3 builds it
             from stable_baselines3.common.noise import NormalActionNoise
 
-            n_actions = int(np.prod(gym.make(env_id).action_space.shape))
+            n_actions = int(np.prod(gym.make(env_id).action_space.shape or ()))
             params["action_noise"] = NormalActionNoise(np.zeros(n_actions), entry["noise_std"] * np.ones(n_actions))
     # the protocol: one gradient step per vector step, the same warm-up for all
     return {**params, "learning_starts": learning_starts, "train_freq": 1, "gradient_steps": 1}
@@ -109,6 +110,48 @@ def commit() -> str:
 
 #: The code this process runs: read once, when it starts (the tree may move on while a run goes).
 COMMIT = commit()
+#: The distributions a result depends on besides our code: the networks, the peers, the physics.
+PACKAGES = ("torch", "stable-baselines3", "sb3-contrib", "gymnasium", "mujoco", "numpy")
+
+
+def versions() -> dict[str, str]:
+    """:return: the installed version of each of :data:`PACKAGES` ("absent" where one is not installed)"""
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+class Stopwatch:
+    """
+    A run's time over every session: wall-clock seconds, and this process's CPU seconds, which, unlike wall-clock,
+    are not inflated when other jobs share the cores.
+
+    :param wall: wall-clock seconds of the sessions before this one
+    :param cpu: CPU seconds of the sessions before this one; None for runs begun before CPU time was recorded
+        (their first sessions' CPU time is unknown, and so is their total)
+    """
+
+    def __init__(self, wall: float = 0.0, cpu: float | None = 0.0):
+        self.wall_before, self.cpu_before = wall, cpu
+        self.restart()
+
+    def restart(self) -> None:
+        """This session's share starts now (after the set-up, which does not count)."""
+        self.wall_start, self.cpu_start = time.perf_counter(), time.process_time()
+
+    def wall(self) -> float:
+        """:return: wall-clock seconds over every session"""
+        return round(self.wall_before + time.perf_counter() - self.wall_start, 1)
+
+    def cpu(self) -> float | None:
+        """:return: CPU seconds over every session, None where the first sessions' are unknown"""
+        if self.cpu_before is None:
+            return None
+        return round(self.cpu_before + time.process_time() - self.cpu_start, 1)
 
 
 class EvaluateAndCheckpoint(BaseCallback):
@@ -122,6 +165,8 @@ class EvaluateAndCheckpoint(BaseCallback):
     :param eval_freq: env steps between evaluations
     :param checkpoint_freq: env steps between checkpoints
     """
+
+    model: OffPolicyAlgorithm  # every algorithm of the harness keeps a replay buffer
 
     def __init__(self, run: Run, eval_freq: int, checkpoint_freq: int):
         super().__init__()
@@ -160,38 +205,28 @@ class Run:
         self.folder = root / algo / env_id / f"seed{seed}"
         self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
         self.history: list[dict[str, Any]] = []
-        self.elapsed = 0.0  # wall-clock seconds of training and evaluation over every session
-        # CPU seconds of this process over every session: unlike wall-clock, not inflated when other jobs share the
-        # cores. None for runs begun before it was recorded (their first sessions' CPU time is unknown).
-        self.cpu_elapsed: float | None = 0.0
-        self.segment_start = time.perf_counter()
-        self.segment_cpu_start = time.process_time()
+        self.clock = Stopwatch()  # training and evaluation, over every session
+        # one per session that trained the run: where it took over, with which code and which packages
+        self.segments: list[dict[str, Any]] = []
         self.eval_env = Monitor(gym.make(env_id))
 
     @property
     def checkpoint_dir(self) -> Path:
         return self.folder / "checkpoint"
 
-    def _wall_clock(self) -> float:
-        return self.elapsed + time.perf_counter() - self.segment_start
-
-    def _cpu_time(self) -> float | None:
-        if self.cpu_elapsed is None:
-            return None
-        return round(self.cpu_elapsed + time.process_time() - self.segment_cpu_start, 1)
-
-    def evaluate(self, model: BaseAlgorithm, steps: int) -> None:
+    def evaluate(self, model: OffPolicyAlgorithm, steps: int) -> None:
         """Evaluate both policies, append to the history and write the results file."""
         self.eval_env.reset(seed=10_000 + steps)
         row: dict[str, Any] = dict(timesteps=steps, gradient_steps=model._n_updates)
-        for mode, deterministic in (("stochastic", False), ("deterministic", True)):
+        for mode in MODES:
             returns, _ = evaluate_policy(
-                model, self.eval_env, n_eval_episodes=self.settings["eval_episodes"], deterministic=deterministic,
+                model, self.eval_env, n_eval_episodes=self.settings["eval_episodes"],
+                deterministic=mode == "deterministic",
                 return_episode_rewards=True,
             )  # fmt: skip
+            assert isinstance(returns, list)  # return_episode_rewards: one return per episode
             row[mode] = [float(r) for r in returns]
-        row["wall_clock_s"] = round(self._wall_clock(), 1)
-        row["cpu_s"] = self._cpu_time()
+        row["wall_clock_s"], row["cpu_s"] = self.clock.wall(), self.clock.cpu()
         self.history.append(row)
         self.write_results(status="running", model=model)
         print(
@@ -201,19 +236,19 @@ class Run:
             flush=True,
         )
 
-    def write_results(self, status: str, model: BaseAlgorithm) -> None:
+    def write_results(self, status: str, model: OffPolicyAlgorithm) -> None:
         self.results_file.parent.mkdir(parents=True, exist_ok=True)
         record = dict(
             algo=self.algo, env=self.env_id, seed=self.seed, status=status, commit=COMMIT,
             timesteps=model.num_timesteps, gradient_steps=model._n_updates,
-            wall_clock_s=round(self._wall_clock(), 1), cpu_s=self._cpu_time(), protocol=self.settings,
+            wall_clock_s=self.clock.wall(), cpu_s=self.clock.cpu(), protocol=self.settings, segments=self.segments,
             evaluations=self.history,
         )  # fmt: skip
         temporary = self.results_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, indent=1))
         os.replace(temporary, self.results_file)
 
-    def checkpoint(self, model: BaseAlgorithm) -> None:
+    def checkpoint(self, model: OffPolicyAlgorithm) -> None:
         """Write model, replay buffer and history to a new folder, then swap it in: a kill never leaves half a one."""
         fresh, old = self.folder / "checkpoint.new", self.folder / "checkpoint.old"
         shutil.rmtree(fresh, ignore_errors=True)
@@ -221,15 +256,29 @@ class Run:
         model.save(fresh / "model.zip")
         model.save_replay_buffer(fresh / "replay_buffer.pkl")
         progress = dict(
-            history=self.history, elapsed_s=self._wall_clock(), cpu_s=self._cpu_time(), timesteps=model.num_timesteps
-        )
+            history=self.history, elapsed_s=self.clock.wall(), cpu_s=self.clock.cpu(), segments=self.segments,
+            timesteps=model.num_timesteps,
+        )  # fmt: skip
         (fresh / "progress.json").write_text(json.dumps(progress))
         if self.checkpoint_dir.exists():
             os.replace(self.checkpoint_dir, old)
         os.replace(fresh, self.checkpoint_dir)
         shutil.rmtree(old, ignore_errors=True)
 
-    def model(self) -> BaseAlgorithm:
+    def begin_segment(self, timesteps: int, before: list[dict[str, Any]]) -> None:
+        """
+        Record this session's share of the run, and say so when its packages differ from the last session's.
+
+        :param timesteps: the env steps the run had made before this session
+        :param before: the earlier sessions' segments
+        """
+        now = versions()
+        if before and before[-1]["versions"] != now:
+            changed = {name: version for name, version in now.items() if before[-1]["versions"].get(name) != version}
+            print(f"{self.algo} {self.env_id} seed {self.seed}: resumed with other packages: {changed}", flush=True)
+        self.segments = [*before, dict(from_timesteps=timesteps, commit=COMMIT, versions=now)]
+
+    def model(self) -> OffPolicyAlgorithm:
         """The run's model: resumed from its last checkpoint, or new."""
         algorithm = ALGORITHMS[self.algo]
         env = make_vec_env(self.env_id, n_envs=self.settings["n_envs"], seed=self.seed)
@@ -239,12 +288,15 @@ class Run:
             model = algorithm.load(self.checkpoint_dir / "model.zip", env=env, device="cpu")
             model.load_replay_buffer(self.checkpoint_dir / "replay_buffer.pkl")
             progress = json.loads((self.checkpoint_dir / "progress.json").read_text())
-            self.history, self.elapsed = progress["history"], progress["elapsed_s"]
-            self.cpu_elapsed = progress.get("cpu_s")  # absent from checkpoints written before it was recorded
+            self.history = progress["history"]
+            # CPU time and segments: absent from checkpoints written before they were recorded
+            self.clock = Stopwatch(progress["elapsed_s"], progress.get("cpu_s"))
+            self.begin_segment(model.num_timesteps, progress.get("segments", []))
             model._last_obs = None  # type: ignore[assignment]  # fresh envs: reset them, cutting the episodes in progress
             set_random_seed(self.seed * 1_000_003 + model.num_timesteps)  # each resumed segment its own seed
             print(f"{self.algo} {self.env_id} seed {self.seed}: resumed at {model.num_timesteps} env steps", flush=True)
             return model
+        self.begin_segment(0, [])
         params = hyperparameters(self.algo, self.env_id, self.settings["learning_starts"])
         if self.settings.get("eager") and "compile_sampler" in params:
             params["compile_sampler"] = False
@@ -258,7 +310,7 @@ class Run:
             return "finished before"
         self.folder.mkdir(parents=True, exist_ok=True)
         model = self.model()
-        self.segment_start, self.segment_cpu_start = time.perf_counter(), time.process_time()
+        self.clock.restart()
         left = self.settings["budget"] - model.num_timesteps
         if left > 0:
             callback = EvaluateAndCheckpoint(self, self.settings["eval_freq"], self.settings["checkpoint_freq"])
@@ -273,26 +325,30 @@ def records(results: Path) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in sorted(results.glob("*.json"))]
 
 
-def by_task_and_algorithm(results: Path) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """:return: the records with at least one evaluation, grouped by (task, algorithm), sorted"""
+def by_task_and_algorithm(runs: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """
+    :param runs: the runs' records (:func:`records`)
+    :return: the records with at least one evaluation, grouped by (task, algorithm), sorted
+    """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for record in records(results):
+    for record in runs:
         if record["evaluations"]:
             groups.setdefault((record["env"], record["algo"]), []).append(record)
     return dict(sorted(groups.items()))
 
 
-def summary(results: Path) -> str:
+def summary(runs: list[dict[str, Any]]) -> str:
     """
-    :param results: the folder of the evaluation histories
-    :return: a markdown table: one row per run, how far it got and its latest and best mean returns
+    :param runs: the runs' records (:func:`records`)
+    :return: a markdown table: one row per run, how far it got and its latest and best mean returns; below it, the
+        package versions the runs were trained with
     """
     lines = [
         "| task | algorithm | seed | status | env steps | gradient steps | latest stochastic / greedy "
         "| best stochastic / greedy | wall-clock (h) | CPU (h) | commit |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for record in records(results):
+    for record in runs:
         rows = record["evaluations"]
         if rows:
             latest = f"{np.mean(rows[-1]['stochastic']):.1f} / {np.mean(rows[-1]['deterministic']):.1f}"
@@ -305,12 +361,21 @@ def summary(results: Path) -> str:
             f"| {record['gradient_steps']:,} | {latest} | {best} | {record['wall_clock_s'] / 3600:.2f} | {cpu} "
             f"| `{record['commit']}` |"
         )
+    sets: dict[str, int] = {}
+    for record in runs:
+        for segment in record.get("segments", []):
+            text = ", ".join(f"{name} {version}" for name, version in segment["versions"].items())
+            sets[text] = sets.get(text, 0) + 1
+    recorded = sum(1 for record in runs if record.get("segments"))
+    if sets:
+        each = "; ".join(f"{text} ({count} sessions)" for text, count in sets.items())
+        lines.append(f"\nPackages, per session of a run ({recorded} of {len(runs)} runs record them): {each}.")
     return "\n".join(lines)
 
 
-def aggregate(results: Path) -> str:
+def aggregate(runs: list[dict[str, Any]]) -> str:
     """
-    :param results: the folder of the evaluation histories
+    :param runs: the runs' records (:func:`records`)
     :return: a markdown table: per task and algorithm, over its finished runs and, in a row of their own, over its
         runs still in progress (at the points they reached), mean ± standard error over seeds of the final and the
         best mean return and of the area under the curve (the mean return over the evaluations made), for both
@@ -327,24 +392,24 @@ def aggregate(results: Path) -> str:
         "| AUC stochastic / greedy | wall-clock per run (h) | CPU per run (h) | commits |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (env, algo), group in by_task_and_algorithm(results).items():
+    for (env, algo), group in by_task_and_algorithm(runs).items():
         for status in ("finished", "running"):
-            runs = [run for run in group if (run["status"] == "finished") == (status == "finished")]
-            if not runs:
+            subset = [run for run in group if (run["status"] == "finished") == (status == "finished")]
+            if not subset:
                 continue
             cells = []
             for statistic in (lambda rows, m: np.mean(rows[-1][m]), lambda rows, m: max(np.mean(r[m]) for r in rows),
                               lambda rows, m: np.mean([np.mean(r[m]) for r in rows])):  # fmt: skip
-                cells.append(" / ".join(mean_se([statistic(r["evaluations"], m) for r in runs]) for m in MODES))
-            reached = ", ".join(sorted({f"{r['timesteps']:,}" for r in runs}))
-            hours = mean_se([r["wall_clock_s"] / 3600 for r in runs], digits=2)
-            cpu_hours = [r["cpu_s"] / 3600 for r in runs if r.get("cpu_s") is not None]
+                cells.append(" / ".join(mean_se([statistic(r["evaluations"], m) for r in subset]) for m in MODES))
+            reached = ", ".join(sorted({f"{r['timesteps']:,}" for r in subset}))
+            hours = mean_se([r["wall_clock_s"] / 3600 for r in subset], digits=2)
+            cpu_hours = [r["cpu_s"] / 3600 for r in subset if r.get("cpu_s") is not None]
             cpu = "-" if not cpu_hours else mean_se(cpu_hours, digits=2)
-            if 0 < len(cpu_hours) < len(runs):
-                cpu += f" ({len(cpu_hours)} of {len(runs)} runs)"
-            commits = ", ".join(sorted({f"`{r['commit']}`" for r in runs}))
+            if 0 < len(cpu_hours) < len(subset):
+                cpu += f" ({len(cpu_hours)} of {len(subset)} runs)"
+            commits = ", ".join(sorted({f"`{r['commit']}`" for r in subset}))
             lines.append(
-                f"| {env} | {algo} | {status} | {len(runs)} | {reached} | {' | '.join(cells)} | {hours} | {cpu} "
+                f"| {env} | {algo} | {status} | {len(subset)} | {reached} | {' | '.join(cells)} | {hours} | {cpu} "
                 f"| {commits} |"
             )
     return "\n".join(lines)
@@ -356,7 +421,7 @@ def hours_of(run: dict[str, Any]) -> str:
 
 
 def matched(
-    results: Path,
+    runs: list[dict[str, Any]],
     steps: tuple[int, ...] = (100_000, 200_000, 300_000, 400_000, 500_000),
     hours: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0),
     window: int = 100_000,
@@ -366,7 +431,7 @@ def matched(
     policy swings by thousands, so each cell is the mean return over the evaluations in the last ``window`` env
     steps before the point, averaged over the seeds that reached it (their number in brackets).
 
-    :param results: the folder of the evaluation histories
+    :param runs: the runs' records (:func:`records`)
     :param steps: the env-step points
     :param hours: the time points, in hours of one core: a run's CPU time where every evaluation recorded it, else
         its wall-clock (runs begun before CPU time was recorded; one thread each, so about the same when the run had
@@ -387,7 +452,7 @@ def matched(
         means = np.mean(values, axis=0)
         return f"{means[0]:,.0f} / {means[1]:,.0f} ({len(values)})"
 
-    groups = by_task_and_algorithm(results)
+    groups = by_task_and_algorithm(runs)
     step_lines = [
         "| task | algorithm | " + " | ".join(f"{point // 1000}k env steps" for point in steps) + " |",
         "|---|---|" + "---|" * len(steps),
@@ -396,15 +461,15 @@ def matched(
         "| task | algorithm | " + " | ".join(f"{point:g} h" for point in hours) + " |",
         "|---|---|" + "---|" * len(hours),
     ]
-    for (env, algo), runs in groups.items():
+    for (env, algo), group in groups.items():
         at_steps = [
-            [windowed(run["evaluations"], point) for run in runs if run["evaluations"][-1]["timesteps"] >= point]
+            [windowed(run["evaluations"], point) for run in group if run["evaluations"][-1]["timesteps"] >= point]
             for point in steps
         ]
         at_hours = []
         for point in hours:
             values = []
-            for run in runs:
+            for run in group:
                 clock, rows = hours_of(run), run["evaluations"]
                 made = [row for row in rows if row[clock] <= point * 3600]
                 if made and (rows[-1][clock] >= point * 3600 or run["status"] == "finished"):
@@ -415,14 +480,14 @@ def matched(
     return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
 
 
-def plot(results: Path, out: Path) -> list[Path]:
+def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
     """
     Learning curves, one figure per task: mean return ± standard error over seeds against env steps (left) and
     against hours of one core (right: CPU time, or wall-clock for runs begun before CPU time was recorded; the
     seeds' mean at each evaluation), stochastic policy above, greedy below. The mean runs as far as every seed has
     gone; each seed is also drawn on its own, thin, as far as it has gone.
 
-    :param results: the folder of the evaluation histories
+    :param runs: the runs' records (:func:`records`)
     :param out: where the PNG files go
     :return: the files written
     """
@@ -432,15 +497,15 @@ def plot(results: Path, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     tasks: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for (env, algo), runs in by_task_and_algorithm(results).items():
-        tasks.setdefault(env, {})[algo] = runs
+    for (env, algo), group in by_task_and_algorithm(runs).items():
+        tasks.setdefault(env, {})[algo] = group
     written = []
     for env, algos in sorted(tasks.items()):
         fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey="row")
-        for colour, (algo, runs) in enumerate(sorted(algos.items())):
-            histories = [run["evaluations"] for run in runs]
+        for colour, (algo, group) in enumerate(sorted(algos.items())):
+            histories = [run["evaluations"] for run in group]
             points = min(len(history) for history in histories)  # the evaluations every seed has made
-            clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in runs]
+            clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in group]
             for row, mode in enumerate(MODES):
                 curves = [np.array([np.mean(e[mode]) for e in history]) for history in histories]
                 returns = np.array([curve[:points] for curve in curves])
@@ -487,10 +552,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     args = parser.parse_args(argv)
     if args.summary:
-        print(summary(args.results) + "\n\n" + aggregate(args.results) + "\n\n" + matched(args.results))
+        runs = records(args.results)
+        print(summary(runs) + "\n\n" + aggregate(runs) + "\n\n" + matched(runs))
         return
     if args.plot:
-        for path in plot(args.results, args.results):
+        for path in plot(records(args.results), args.results):
             print(f"wrote {path}")
         return
     th.set_num_threads(args.threads)

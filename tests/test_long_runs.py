@@ -59,6 +59,10 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     # CPU time carries across the kill too: it only grows, from the first session's evaluations to the resumed ones
     cpu = [row["cpu_s"] for row in record["evaluations"]]
     assert 0 < cpu[0] < cpu[1] < cpu[2] < cpu[3] <= record["cpu_s"]
+    # one segment per session, each with its code and packages: the resumed one took over at the checkpoint
+    first, second = record["segments"]
+    assert first["from_timesteps"] == 0 and 400 <= second["from_timesteps"] < 800
+    assert first["versions"] == second["versions"] and first["versions"]["torch"].startswith("2.")
     # a finished run is not trained again
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout
@@ -73,9 +77,27 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     record = dict(algo="nclql", env="Hopper-v4", seed=1, status="running", commit="abc1234", timesteps=51_000,
                   gradient_steps=4_200, wall_clock_s=3700, evaluations=rows)  # fmt: skip
     (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
-    table = long_runs.summary(tmp_path)
+    segments = [dict(from_timesteps=steps, commit="abc1234", versions={"torch": "2.13.0", "mujoco": mujoco})
+                for steps, mujoco in ((0, "3.17.0"), (25_000, "4.0.0"))]  # fmt: skip
+    (tmp_path / "sac_Hopper-v4_seed1.json").write_text(json.dumps({**record, "algo": "sac", "segments": segments}))
+    table = long_runs.summary(long_runs.records(tmp_path))
     row = "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | - | `abc1234` |"
     assert row in table  # no CPU time recorded: "-"
+    # the packages each session ran with, so that a run resumed with another MuJoCo shows it
+    assert "Packages, per session of a run (1 of 2 runs record them): " in table
+    assert "torch 2.13.0, mujoco 3.17.0 (1 sessions); torch 2.13.0, mujoco 4.0.0 (1 sessions)." in table
+
+
+def test_a_run_resumed_with_other_packages_says_which(tmp_path, capsys):
+    long_runs = benchmark_script("long_runs")
+    run = long_runs.Run("sac", "Pendulum-v1", 0, tmp_path, tmp_path, settings={})
+    earlier = dict(from_timesteps=0, commit="abc", versions={**long_runs.versions(), "mujoco": "2.3.7"})
+    run.begin_segment(400, [earlier])
+    assert "resumed with other packages" in capsys.readouterr().out
+    assert [segment["from_timesteps"] for segment in run.segments] == [0, 400]
+    assert run.segments[1]["versions"] == long_runs.versions() != earlier["versions"]
+    run.begin_segment(800, run.segments)  # the same packages: nothing to say
+    assert capsys.readouterr().out == "" and len(run.segments) == 3
 
 
 def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
@@ -97,7 +119,7 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
         if cpu:
             record["cpu_s"] = 1800.0 * hours
         (tmp_path / f"sac_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
-    table = long_runs.aggregate(tmp_path)
+    table = long_runs.aggregate(long_runs.records(tmp_path))
     # finished: final 300 and 500, mean 400, standard error 100; best the same; AUC (200 and 350): 275 ± 75;
     # 1 h and 2 h of wall-clock; CPU time known for one run. The running run has a row of its own.
     assert "| Hopper-v4 | sac | finished | 2 | 50 | 400 ± 100 / 410 ± 100 | 400 ± 100 / 410 ± 100 " in table
@@ -105,12 +127,13 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     assert (
         "| Hopper-v4 | sac | running | 1 | 30 | 1,000 / 1,010 | 1,000 / 1,010 | 1,000 / 1,010 | 1.00 | 0.50 |" in table
     )
-    steps, hours = long_runs.matched(tmp_path, steps=(25, 50), hours=(0.25, 0.5, 1.0, 3.0), window=25).split("\n\n")
+    runs = long_runs.records(tmp_path)
+    steps, hours = long_runs.matched(runs, steps=(25, 50), hours=(0.25, 0.5, 1.0, 3.0), window=25).split("\n\n")
     # at equal env steps: every seed that reached the point, each point's own evaluation (the window holds one)
     assert "| Hopper-v4 | sac | 433 / 443 (3) | 400 / 410 (2) |" in steps
     # at equal time: seed 0 by wall-clock (100 at 0.5 h, 300 at 1 h), seeds 1 and 2 by CPU time (seed 1: 200 at
     # 0.5 h, then 500; seed 2: 1,000 at 0.25 h). Seed 2, running and last seen at 0.25 h, does not count after it;
     # finished runs count with their last evaluation to the end.
     assert "| Hopper-v4 | sac | 1,000 / 1,010 (1) | 150 / 160 (2) | 400 / 410 (2) | 400 / 410 (2) |" in hours
-    (written,) = long_runs.plot(tmp_path, tmp_path)
+    (written,) = long_runs.plot(long_runs.records(tmp_path), tmp_path)
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
