@@ -34,7 +34,7 @@ lint: venv
 	$(PY) -m ruff format --check sb3_lql tests examples benchmarks
 
 type: venv
-	$(PY) -m mypy sb3_lql
+	$(PY) -m mypy sb3_lql benchmarks examples
 
 check: lint type test
 

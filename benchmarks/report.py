@@ -19,6 +19,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from learning import EVALUATION  # benchmarks/learning.py, beside this script
@@ -33,12 +34,12 @@ ALGO_LABELS = {"nclql": "NC-LQL", "lql": "LQL", "sac": "SAC", "td3": "TD3"}
 MODES = ("deterministic", "stochastic")
 
 
-def load_rows(path: Path) -> list[dict[str, object]]:
+def load_rows(path: Path) -> list[dict[str, Any]]:
     """
     :param path: a CSV written by ``benchmarks/learning.py``
     :return: its rows, with numbers converted
     """
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     with open(path, newline="") as file:
         for row in csv.DictReader(file):
             rows.append(
@@ -67,14 +68,14 @@ def mean_and_standard_error(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def per_seed_returns(rows: list[dict[str, object]], env: str, algo: str, mode: str) -> dict[int, dict[int, float]]:
+def per_seed_returns(rows: list[dict[str, Any]], env: str, algo: str, mode: str) -> dict[int, dict[int, float]]:
     """
     :return: ``{seed: {timesteps: mean evaluation return}}`` for one task, algorithm and evaluation mode
     """
     returns: dict[int, dict[int, float]] = defaultdict(dict)
     for row in rows:
         if row["env"] == env and row["algo"] == algo and row["mode"] == mode:
-            returns[row["seed"]][row["timesteps"]] = row["mean_return"]  # type: ignore[index]
+            returns[row["seed"]][row["timesteps"]] = row["mean_return"]
     return dict(returns)
 
 
@@ -95,7 +96,7 @@ class Curve:
     n_seeds: int
 
 
-def learning_curve(rows: list[dict[str, object]], env: str, algo: str, mode: str) -> Curve:
+def learning_curve(rows: list[dict[str, Any]], env: str, algo: str, mode: str) -> Curve:
     """
     :return: the mean ± standard-error curve, on the evaluation points every seed has reached
     """
@@ -126,7 +127,7 @@ class Summary:
     wall_clock_s: float
 
 
-def summarise(rows: list[dict[str, object]], env: str, algo: str) -> Summary:
+def summarise(rows: list[dict[str, Any]], env: str, algo: str) -> Summary:
     """
     :return: the table row for one task and algorithm
     """
@@ -152,7 +153,7 @@ def ordered(values: set[str], order: tuple[str, ...] = ()) -> list[str]:
     return [v for v in order if v in values] + sorted(values - set(order))
 
 
-def plot_curves(rows: list[dict[str, object]], env: str, path: Path) -> None:
+def plot_curves(rows: list[dict[str, Any]], env: str, path: Path) -> None:
     """
     Write one task's learning curves (both evaluation modes) to a PNG.
 
@@ -195,7 +196,7 @@ def _cell(value: tuple[float, float]) -> str:
     return f"{value[0]:.1f} ± {value[1]:.1f}"
 
 
-def markdown_table(rows: list[dict[str, object]]) -> str:
+def markdown_table(rows: list[dict[str, Any]]) -> str:
     """
     :param rows: the benchmark's rows
     :return: the results table, one line per task and algorithm
@@ -216,7 +217,7 @@ def markdown_table(rows: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(rows: list[dict[str, object]], figures_dir: Path, markdown: Path) -> None:
+def write_report(rows: list[dict[str, Any]], figures_dir: Path, markdown: Path) -> None:
     """
     Write the curves and put the table and figure links between the markers of ``markdown``
     (appended to it, or to a new file, if the markers are missing).

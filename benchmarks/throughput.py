@@ -21,13 +21,14 @@ import itertools
 import platform
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch as th
 from stable_baselines3 import SAC
-from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 import sb3_lql
 from sb3_lql import LQL, NCLQL
@@ -92,7 +93,9 @@ def timed(fns: dict[str, Callable[[], Any]], repeats: int, rounds: int = 7) -> d
     return best
 
 
-def make_model(algo: type[BaseAlgorithm], env_id: str, device: str, compile_sampler: bool = False) -> BaseAlgorithm:
+def make_model(
+    algo: type[OffPolicyAlgorithm], env_id: str, device: str, compile_sampler: bool = False
+) -> OffPolicyAlgorithm:
     policy_kwargs: dict[str, Any] = dict(net_arch=NET)
     kwargs: dict[str, Any] = {}
     if algo is not SAC:
@@ -178,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     th.set_num_threads(args.threads)
     env = gym.make(args.env)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    obs_dim, act_dim = (int(np.prod(space.shape or ())) for space in (env.observation_space, env.action_space))
 
     algorithms = (SAC, LQL, NCLQL)
     models = {}
@@ -190,11 +193,11 @@ def main() -> None:
     obs5 = np.stack([env.observation_space.sample() for _ in range(5)])
     products, product_flops = matmul_products()
     steps = timed(
-        {name: lambda m=model: m.train(1, BATCH) for name, model in models.items()} | {"matmul": products}, args.steps
+        {name: partial(model.train, 1, BATCH) for name, model in models.items()} | {"matmul": products}, args.steps
     )
     rate = product_flops / steps["matmul"] / 1e9
-    lat1 = timed({name: lambda m=model: m.predict(obs1) for name, model in models.items()}, 50)
-    lat5 = timed({name: lambda m=model: m.predict(obs5) for name, model in models.items()}, 50)
+    lat1 = timed({name: partial(model.predict, obs1) for name, model in models.items()}, 50)
+    lat5 = timed({name: partial(model.predict, obs5) for name, model in models.items()}, 50)
     sac_step = steps["SAC"]
 
     rows = []
@@ -222,13 +225,13 @@ def main() -> None:
         "| GFLOP / step | GFLOP/s | % of matmul rate | env steps/s in learn() |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, step, lat1, lat5, flops, env_rate in rows:
-        gflops, achieved = flops / 1e9, flops / 1e9 / step
+    for name, step, latency1, latency5, step_flops, env_rate in rows:
+        gflops, achieved = step_flops / 1e9, step_flops / 1e9 / step
         counted = f"{gflops:.2f} | {achieved:.1f} | {100 * achieved / rate:.0f}" if name != "SAC" else "- | - | -"
         learned = f"{env_rate:.1f}" if args.learn_steps else "-"
         print(
-            f"| {name} | {1 / step:.1f} | {1000 * step:.1f} | {step / sac_step:.2f} | {1000 * lat1:.2f} "
-            f"| {1000 * lat5:.2f} | {counted} | {learned} |"
+            f"| {name} | {1 / step:.1f} | {1000 * step:.1f} | {step / sac_step:.2f} | {1000 * latency1:.2f} "
+            f"| {1000 * latency5:.2f} | {counted} | {learned} |"
         )
     if args.cnn:
         cnn_table(args.device)

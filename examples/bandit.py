@@ -57,7 +57,7 @@ def train_all(timesteps: int, seed: int, learning_starts: int | None) -> dict[st
 
 def samples_of(model: BaseAlgorithm, n: int) -> np.ndarray:
     """``n`` stochastic actions at the bandit's single observation."""
-    obs = np.zeros((n, *model.observation_space.shape), dtype=np.float32)
+    obs = np.zeros((n, *(model.observation_space.shape or ())), dtype=np.float32)
     actions, _ = model.predict(obs, deterministic=False)
     return np.asarray(actions, dtype=np.float64).reshape(n, 2)
 
