@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import subprocess
 import time
@@ -125,6 +126,16 @@ def versions() -> dict[str, str]:
     return found
 
 
+def machine() -> str:
+    """:return: the CPU's model name and the number of cores (CPU time depends on both)"""
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]  # fmt: skip
+    except OSError:
+        names = []
+    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
 class Stopwatch:
     """
     A run's time over every session: wall-clock seconds, and this process's CPU seconds, which, unlike wall-clock,
@@ -206,7 +217,7 @@ class Run:
         self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
         self.history: list[dict[str, Any]] = []
         self.clock = Stopwatch()  # training and evaluation, over every session
-        # one per session that trained the run: where it took over, with which code and which packages
+        # one per session that trained the run: where it took over, with which code, packages and machine
         self.segments: list[dict[str, Any]] = []
         self.eval_env = Monitor(gym.make(env_id))
 
@@ -276,7 +287,7 @@ class Run:
         if before and before[-1]["versions"] != now:
             changed = {name: version for name, version in now.items() if before[-1]["versions"].get(name) != version}
             print(f"{self.algo} {self.env_id} seed {self.seed}: resumed with other packages: {changed}", flush=True)
-        self.segments = [*before, dict(from_timesteps=timesteps, commit=COMMIT, versions=now)]
+        self.segments = [*before, dict(from_timesteps=timesteps, commit=COMMIT, versions=now, machine=machine())]
 
     def model(self) -> OffPolicyAlgorithm:
         """The run's model: resumed from its last checkpoint, or new."""
@@ -341,7 +352,7 @@ def summary(runs: list[dict[str, Any]]) -> str:
     """
     :param runs: the runs' records (:func:`records`)
     :return: a markdown table: one row per run, how far it got and its latest and best mean returns; below it, the
-        package versions the runs were trained with
+        package versions and machines the runs were trained with
     """
     lines = [
         "| task | algorithm | seed | status | env steps | gradient steps | latest stochastic / greedy "
@@ -365,6 +376,7 @@ def summary(runs: list[dict[str, Any]]) -> str:
     for record in runs:
         for segment in record.get("segments", []):
             text = ", ".join(f"{name} {version}" for name, version in segment["versions"].items())
+            text += f" on {segment['machine']}" if "machine" in segment else ""
             sets[text] = sets.get(text, 0) + 1
     recorded = sum(1 for record in runs if record.get("segments"))
     if sets:

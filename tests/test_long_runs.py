@@ -63,6 +63,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     first, second = record["segments"]
     assert first["from_timesteps"] == 0 and 400 <= second["from_timesteps"] < 800
     assert first["versions"] == second["versions"] and first["versions"]["torch"].startswith("2.")
+    assert first["machine"] == second["machine"] and first["machine"].endswith(f"{os.cpu_count()} cores")
     # a finished run is not trained again
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout
@@ -77,15 +78,16 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     record = dict(algo="nclql", env="Hopper-v4", seed=1, status="running", commit="abc1234", timesteps=51_000,
                   gradient_steps=4_200, wall_clock_s=3700, evaluations=rows)  # fmt: skip
     (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
-    segments = [dict(from_timesteps=steps, commit="abc1234", versions={"torch": "2.13.0", "mujoco": mujoco})
-                for steps, mujoco in ((0, "3.17.0"), (25_000, "4.0.0"))]  # fmt: skip
+    segments = [dict(from_timesteps=steps, commit="abc1234", versions={"torch": "2.13.0", "mujoco": mujoco},
+                     machine="AMD EPYC, 2 cores") for steps, mujoco in ((0, "3.17.0"), (25_000, "4.0.0"))]  # fmt: skip
     (tmp_path / "sac_Hopper-v4_seed1.json").write_text(json.dumps({**record, "algo": "sac", "segments": segments}))
     table = long_runs.summary(long_runs.records(tmp_path))
     row = "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | - | `abc1234` |"
     assert row in table  # no CPU time recorded: "-"
     # the packages each session ran with, so that a run resumed with another MuJoCo shows it
     assert "Packages, per session of a run (1 of 2 runs record them): " in table
-    assert "torch 2.13.0, mujoco 3.17.0 (1 sessions); torch 2.13.0, mujoco 4.0.0 (1 sessions)." in table
+    sessions = "torch 2.13.0, mujoco 3.17.0 on AMD EPYC, 2 cores (1 sessions); torch 2.13.0, mujoco 4.0.0 on AMD"
+    assert sessions in table
 
 
 def test_a_run_resumed_with_other_packages_says_which(tmp_path, capsys):
