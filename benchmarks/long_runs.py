@@ -229,14 +229,15 @@ class Run:
         """Evaluate both policies, append to the history and write the results file."""
         self.eval_env.reset(seed=10_000 + steps)
         row: dict[str, Any] = dict(timesteps=steps, gradient_steps=model._n_updates)
+        spent = Stopwatch()  # this evaluation's own cost: the run's clock holds training and evaluating
         for mode in MODES:
-            returns, _ = evaluate_policy(
+            returns, lengths = evaluate_policy(
                 model, self.eval_env, n_eval_episodes=self.settings["eval_episodes"],
-                deterministic=mode == "deterministic",
-                return_episode_rewards=True,
+                deterministic=mode == "deterministic", return_episode_rewards=True,
             )  # fmt: skip
-            assert isinstance(returns, list)  # return_episode_rewards: one return per episode
-            row[mode] = [float(r) for r in returns]
+            assert isinstance(returns, list) and isinstance(lengths, list)  # one of each per episode
+            row[mode], row[f"{mode}_lengths"] = [float(r) for r in returns], [int(n) for n in lengths]
+        row["eval_wall_s"], row["eval_cpu_s"] = spent.wall(), spent.cpu()
         row["wall_clock_s"], row["cpu_s"] = self.clock.wall(), self.clock.cpu()
         self.history.append(row)
         self.write_results(status="running", model=model)
@@ -356,8 +357,8 @@ def summary(runs: list[dict[str, Any]]) -> str:
     """
     lines = [
         "| task | algorithm | seed | status | env steps | gradient steps | latest stochastic / greedy "
-        "| best stochastic / greedy | wall-clock (h) | CPU (h) | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| best stochastic / greedy | wall-clock (h) | CPU (h) | of which evaluating (CPU h) | commit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for record in runs:
         rows = record["evaluations"]
@@ -367,10 +368,14 @@ def summary(runs: list[dict[str, Any]]) -> str:
         else:
             latest = best = "-"
         cpu = "-" if record.get("cpu_s") is None else f"{record['cpu_s'] / 3600:.2f}"
+        timed = [row["eval_cpu_s"] for row in rows if "eval_cpu_s" in row]  # absent from older evaluations
+        evaluating = f"{sum(timed) / 3600:.2f}" if timed else "-"
+        if 0 < len(timed) < len(rows):
+            evaluating += f" ({len(timed)} of {len(rows)} evaluations)"
         lines.append(
             f"| {record['env']} | {record['algo']} | {record['seed']} | {record['status']} | {record['timesteps']:,} "
             f"| {record['gradient_steps']:,} | {latest} | {best} | {record['wall_clock_s'] / 3600:.2f} | {cpu} "
-            f"| `{record['commit']}` |"
+            f"| {evaluating} | `{record['commit']}` |"
         )
     sets: dict[str, int] = {}
     for record in runs:

@@ -55,6 +55,9 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     # an unbroken evaluation history: every 200 env steps once, in order, both policies each time
     assert [row["timesteps"] for row in record["evaluations"]] == [200, 400, 600, 800]
     assert all(len(row["stochastic"]) == len(row["deterministic"]) == 1 for row in record["evaluations"])
+    # each evaluation's episode lengths (Pendulum: 200 steps) and its own cost, part of the run's clock
+    assert all(row["stochastic_lengths"] == row["deterministic_lengths"] == [200] for row in record["evaluations"])
+    assert all(0 < row["eval_cpu_s"] < row["cpu_s"] for row in record["evaluations"])
     assert record["wall_clock_s"] >= record["evaluations"][-1]["wall_clock_s"] > 0
     # CPU time carries across the kill too: it only grows, from the first session's evaluations to the resumed ones
     cpu = [row["cpu_s"] for row in record["evaluations"]]
@@ -78,12 +81,15 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     record = dict(algo="nclql", env="Hopper-v4", seed=1, status="running", commit="abc1234", timesteps=51_000,
                   gradient_steps=4_200, wall_clock_s=3700, evaluations=rows)  # fmt: skip
     (tmp_path / "nclql_Hopper-v4_seed1.json").write_text(json.dumps(record))
+    rows[1]["eval_cpu_s"] = 1800.0
     segments = [dict(from_timesteps=steps, commit="abc1234", versions={"torch": "2.13.0", "mujoco": mujoco},
                      machine="AMD EPYC, 2 cores") for steps, mujoco in ((0, "3.17.0"), (25_000, "4.0.0"))]  # fmt: skip
     (tmp_path / "sac_Hopper-v4_seed1.json").write_text(json.dumps({**record, "algo": "sac", "segments": segments}))
     table = long_runs.summary(long_runs.records(tmp_path))
-    row = "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | - | `abc1234` |"
-    assert row in table  # no CPU time recorded: "-"
+    row = "| Hopper-v4 | nclql | 1 | running | 51,000 | 4,200 | 0.0 / 9.0 | 2.0 / 9.0 | 1.03 | - | - | `abc1234` |"
+    assert row in table  # no CPU time recorded: "-", nor the evaluations' own
+    # the evaluations' own CPU time, summed where recorded (the SAC run: 1,800 s, its second evaluation only)
+    assert "| 1.03 | - | 0.50 (1 of 2 evaluations) | `abc1234` |" in table
     # the packages each session ran with, so that a run resumed with another MuJoCo shows it
     assert "Packages, per session of a run (1 of 2 runs record them): " in table
     sessions = "torch 2.13.0, mujoco 3.17.0 on AMD EPYC, 2 cores (1 sessions); torch 2.13.0, mujoco 4.0.0 on AMD"
