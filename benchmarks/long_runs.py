@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -41,6 +42,7 @@ import torch as th
 import yaml
 from sb3_contrib import TQC, CrossQ
 from stable_baselines3 import SAC, TD3
+from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -165,6 +167,60 @@ class Stopwatch:
         return round(self.cpu_before + time.process_time() - self.cpu_start, 1)
 
 
+def save_replay_buffer(buffer: ReplayBuffer | None, path: Path) -> None:
+    """
+    Write the filled part of a replay buffer, compressed (SB3's pickle holds every slot, filled or not, at full size).
+
+    Two things make it small and neither loses what training reads: each next observation that repeats the
+    following row's observation (all but the last step of an episode) is kept once, and 64-bit float observations
+    (MuJoCo's) are kept as the 32-bit floats the networks turn them into anyway.
+
+    :param buffer: a plain :class:`~stable_baselines3.common.buffers.ReplayBuffer` with next observations
+    :param path: the ``.npz`` file to write
+    """
+    if type(buffer) is not ReplayBuffer or buffer.optimize_memory_usage:  # nor None: the model has no buffer
+        raise ValueError(f"save_replay_buffer takes a ReplayBuffer with next observations, not {type(buffer).__name__}")
+    filled = buffer.buffer_size if buffer.full else buffer.pos
+    observations, next_observations = buffer.observations[:filled], buffer.next_observations[:filled]
+    if observations.dtype == np.float64:
+        observations, next_observations = observations.astype(np.float32), next_observations.astype(np.float32)
+    feature_axes = tuple(range(2, observations.ndim))
+    repeats = np.zeros(observations.shape[:2], dtype=bool)  # (row, env): next observation = the next row's
+    repeats[:-1] = np.all(next_observations[:-1] == observations[1:], axis=feature_axes)
+    np.savez_compressed(
+        path, pos=buffer.pos, full=buffer.full, observations=observations, repeats=repeats,
+        next_observations=next_observations[~repeats], actions=buffer.actions[:filled],
+        rewards=buffer.rewards[:filled], dones=buffer.dones[:filled].astype(bool),
+        timeouts=buffer.timeouts[:filled].astype(bool),
+    )  # fmt: skip
+
+
+def load_replay_buffer(buffer: ReplayBuffer | None, path: Path) -> None:
+    """
+    Fill an empty replay buffer of the same spaces, size and envs from :func:`save_replay_buffer`'s file.
+
+    :param buffer: the buffer to fill (a freshly loaded model's)
+    :param path: the ``.npz`` file
+    """
+    if type(buffer) is not ReplayBuffer or buffer.optimize_memory_usage:
+        raise ValueError(f"load_replay_buffer fills a ReplayBuffer with next observations, not {type(buffer).__name__}")
+    with np.load(path) as data:
+        observations, repeats = data["observations"], data["repeats"]
+        filled = len(observations)
+        if observations.shape[1:] != buffer.observations.shape[1:] or filled > buffer.buffer_size:
+            raise ValueError(
+                f"{path} holds {filled} rows of {observations.shape[1:]} (envs, observation), the buffer "
+                f"{buffer.buffer_size} of {buffer.observations.shape[1:]}"
+            )
+        next_observations = np.empty_like(observations)
+        next_observations[:-1] = observations[1:]
+        next_observations[~repeats] = data["next_observations"]
+        buffer.observations[:filled], buffer.next_observations[:filled] = observations, next_observations
+        for name in ("actions", "rewards", "dones", "timeouts"):
+            getattr(buffer, name)[:filled] = data[name]
+        buffer.pos, buffer.full = int(data["pos"]), bool(data["full"])
+
+
 class EvaluateAndCheckpoint(BaseCallback):
     """
     Evaluates both policies every ``eval_freq`` env steps and checkpoints the run every ``checkpoint_freq``.
@@ -206,8 +262,9 @@ class Run:
     :param algo: a key of :data:`ALGORITHMS`
     :param env_id: the task
     :param seed: the seed
-    :param root: the folder of the runs (checkpoints: not committed)
-    :param results: the folder of the evaluation histories (committed)
+    :param root: the folder of the runs' checkpoints, on this machine
+    :param results: the folder of the evaluation histories (committed), and of the checkpoints exported for the
+        next session (:meth:`export`), which may run on another machine
     :param settings: the protocol's settings (:data:`PROTOCOL` and overrides)
     """
 
@@ -215,6 +272,7 @@ class Run:
         self.algo, self.env_id, self.seed, self.settings = algo, env_id, seed, settings
         self.folder = root / algo / env_id / f"seed{seed}"
         self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
+        self.exported_dir = results / "checkpoints" / f"{algo}_{env_id}_seed{seed}"
         self.history: list[dict[str, Any]] = []
         self.clock = Stopwatch()  # training and evaluation, over every session
         # one per session that trained the run: where it took over, with which code, packages and machine
@@ -266,7 +324,7 @@ class Run:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         model.save(fresh / "model.zip")
-        model.save_replay_buffer(fresh / "replay_buffer.pkl")
+        save_replay_buffer(model.replay_buffer, fresh / "replay_buffer.npz")
         progress = dict(
             history=self.history, elapsed_s=self.clock.wall(), cpu_s=self.clock.cpu(), segments=self.segments,
             timesteps=model.num_timesteps,
@@ -296,9 +354,15 @@ class Run:
         env = make_vec_env(self.env_id, n_envs=self.settings["n_envs"], seed=self.seed)
         if not self.checkpoint_dir.exists() and (self.folder / "checkpoint.old").exists():
             os.replace(self.folder / "checkpoint.old", self.checkpoint_dir)  # killed between the two renames
+        if not self.checkpoint_dir.exists() and self.exported_dir.exists():  # another machine's, from the repository
+            shutil.copytree(self.exported_dir, self.checkpoint_dir)
+            print(f"{self.algo} {self.env_id} seed {self.seed}: checkpoint taken from {self.exported_dir}", flush=True)
         if (self.checkpoint_dir / "model.zip").exists():
             model = algorithm.load(self.checkpoint_dir / "model.zip", env=env, device="cpu")
-            model.load_replay_buffer(self.checkpoint_dir / "replay_buffer.pkl")
+            if (self.checkpoint_dir / "replay_buffer.npz").exists():
+                load_replay_buffer(model.replay_buffer, self.checkpoint_dir / "replay_buffer.npz")
+            else:  # written before checkpoints were compacted
+                model.load_replay_buffer(self.checkpoint_dir / "replay_buffer.pkl")
             progress = json.loads((self.checkpoint_dir / "progress.json").read_text())
             self.history = progress["history"]
             # CPU time and segments: absent from checkpoints written before they were recorded
@@ -329,7 +393,35 @@ class Run:
             model.learn(left, callback=callback, reset_num_timesteps=False)
         self.checkpoint(model)
         self.write_results(status="finished", model=model)
+        shutil.rmtree(self.exported_dir, ignore_errors=True)  # finished: the repository need not carry it
         return "finished"
+
+    def export(self) -> str:
+        """
+        Copy an unfinished run's last checkpoint next to its results, to be committed, so that the next session
+        resumes it even on another machine (whose runs folder starts empty).
+
+        :return: what was done, for the log
+        """
+        if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
+            return "finished, nothing to export"
+        if not (self.checkpoint_dir / "model.zip").exists():
+            return "no checkpoint on this machine"
+        fresh = self.exported_dir.with_name(self.exported_dir.name + ".new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        for name in ("model.zip", "progress.json"):
+            shutil.copy2(self.checkpoint_dir / name, fresh / name)
+        if (self.checkpoint_dir / "replay_buffer.npz").exists():
+            shutil.copy2(self.checkpoint_dir / "replay_buffer.npz", fresh / "replay_buffer.npz")
+        else:  # a checkpoint written before they were compacted: compact its buffer
+            with open(self.checkpoint_dir / "replay_buffer.pkl", "rb") as file:
+                save_replay_buffer(pickle.load(file), fresh / "replay_buffer.npz")
+        shutil.rmtree(self.exported_dir, ignore_errors=True)
+        os.replace(fresh, self.exported_dir)
+        timesteps = json.loads((self.exported_dir / "progress.json").read_text())["timesteps"]
+        megabytes = sum(file.stat().st_size for file in self.exported_dir.iterdir()) / 2**20
+        return f"exported at {timesteps} env steps ({megabytes:.1f} MB) to {self.exported_dir}"
 
 
 def records(results: Path) -> list[dict[str, Any]]:
@@ -567,6 +659,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=th.get_num_threads())
     parser.add_argument("--summary", action="store_true", help="only print the tables of the runs in --results")
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
+    parser.add_argument(
+        "--export", action="store_true",
+        help="only copy the unfinished runs' last checkpoints into --results/checkpoints, to commit at a session's end",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.summary:
         runs = records(args.results)
@@ -585,7 +681,8 @@ def main(argv: list[str] | None = None) -> None:
     for env_id in args.envs:
         for seed in args.seeds:
             for algo in args.algos:
-                status = Run(algo, env_id, seed, args.root, args.results, settings).train()
+                run = Run(algo, env_id, seed, args.root, args.results, settings)
+                status = run.export() if args.export else run.train()
                 print(f"{status}: {algo} {env_id} seed {seed}", flush=True)
 
 

@@ -1,14 +1,23 @@
-"""The long-run harness survives being killed: a resumed run ends where an uninterrupted one does."""
+"""The long-run harness survives being killed, and the loss of the machine: a resumed run ends where an
+uninterrupted one does."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import configure
 
 from sb3_lql import NCLQL
 from tests.conftest import benchmark_script
@@ -29,7 +38,7 @@ def finished(root: Path) -> tuple[dict, NCLQL]:
     return record, model
 
 
-def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted_one(tmp_path):
+def test_a_killed_run_resumes_on_another_machine_and_ends_like_an_uninterrupted_one(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(command(tmp_path / "straight"), check=True, capture_output=True, env=env, timeout=600)
     straight, straight_model = finished(tmp_path / "straight")
@@ -46,9 +55,17 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_ends_like_an_uninterrupted
     partial = json.loads((interrupted / "results" / "nclql_Pendulum-v1_seed0.json").read_text())
     assert partial["status"] == "running" and partial["timesteps"] < 800
 
+    # the end of the session: its checkpoint goes next to the results, to be committed; then the machine is lost
+    export = subprocess.run([*command(interrupted), "--export"], check=True, capture_output=True, text=True, env=env)
+    exported = interrupted / "results" / "checkpoints" / "nclql_Pendulum-v1_seed0"
+    assert "exported at" in export.stdout
+    assert sorted(path.name for path in exported.iterdir()) == ["model.zip", "progress.json", "replay_buffer.npz"]
+    shutil.rmtree(interrupted / "runs")
+
     resumed = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
-    assert "resumed at" in resumed.stdout
+    assert "checkpoint taken from" in resumed.stdout and "resumed at" in resumed.stdout
     record, model = finished(interrupted)
+    assert not exported.exists()  # a finished run's checkpoint is not carried in the repository
     assert record["status"] == "finished"
     assert (model.num_timesteps, model._n_updates) == (straight_model.num_timesteps, straight_model._n_updates)
     assert (record["timesteps"], record["gradient_steps"]) == (800, straight["gradient_steps"])
@@ -145,3 +162,49 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     assert "| Hopper-v4 | sac | 1,000 / 1,010 (1) | 150 / 160 (2) | 400 / 410 (2) | 400 / 410 (2) |" in hours
     (written,) = long_runs.plot(long_runs.records(tmp_path), tmp_path)
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("algo", ["nclql", "sac", "crossq"])
+def test_a_compacted_replay_buffer_trains_exactly_like_the_original(tmp_path, algo):
+    long_runs = benchmark_script("long_runs")
+    algorithm = long_runs.ALGORITHMS[algo]
+    # Hopper: 64-bit observations (kept as 32-bit floats) and episodes that end early (next observations kept)
+    original = algorithm(
+        "MlpPolicy", make_vec_env("Hopper-v4", n_envs=2, seed=0), learning_starts=100, buffer_size=1_000,
+        batch_size=32, policy_kwargs=dict(net_arch=[16]), seed=0,
+    )  # fmt: skip
+    original.learn(300)
+    buffer = original.replay_buffer
+    assert buffer.observations.dtype == np.float64 and buffer.dones.sum() > 0
+    original.save(tmp_path / "model.zip")
+    long_runs.save_replay_buffer(buffer, tmp_path / "buffer.npz")
+    restored = algorithm.load(tmp_path / "model.zip", env=make_vec_env("Hopper-v4", n_envs=2, seed=0))
+    long_runs.load_replay_buffer(restored.replay_buffer, tmp_path / "buffer.npz")
+    restored.set_logger(configure(None, []))  # train() logs; learn() would have set one
+
+    copy, filled = restored.replay_buffer, buffer.pos
+    assert (copy.pos, copy.full) == (buffer.pos, buffer.full) == (150, False)
+    for name in ("observations", "next_observations"):
+        np.testing.assert_array_equal(getattr(copy, name), getattr(buffer, name).astype(np.float32))
+    for name in ("actions", "rewards", "dones", "timeouts"):
+        np.testing.assert_array_equal(getattr(copy, name)[:filled], getattr(buffer, name)[:filled])
+    # what matters: the same gradient steps from the same batches, to the last bit
+    before = {name: value.clone() for name, value in original.policy.state_dict().items()}
+    for model in (original, restored):
+        np.random.seed(1)  # the buffer's batches
+        th.manual_seed(1)  # the samplers' and the policies' noise
+        model.train(gradient_steps=5, batch_size=32)
+    mine, theirs = original.policy.state_dict(), restored.policy.state_dict()
+    assert mine.keys() == theirs.keys()
+    assert [name for name in mine if not th.equal(mine[name], theirs[name])] == []
+    assert any(not th.equal(before[name], mine[name]) for name in mine)  # the steps did change the networks
+
+
+def test_only_a_plain_replay_buffer_with_next_observations_is_compacted(tmp_path):
+    long_runs = benchmark_script("long_runs")
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    space = gym.spaces.Box(-1, 1, (3,))
+    buffer = ReplayBuffer(10, space, space, optimize_memory_usage=True, handle_timeout_termination=False)
+    with pytest.raises(ValueError, match="ReplayBuffer with next observations"):
+        long_runs.save_replay_buffer(buffer, tmp_path / "buffer.npz")
