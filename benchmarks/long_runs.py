@@ -129,13 +129,24 @@ def versions() -> dict[str, str]:
 
 
 def machine() -> str:
-    """:return: the CPU's model name and the number of cores (CPU time depends on both)"""
+    """
+    :return: the CPU's model name, family and model numbers and widest vector instructions, and the number of cores:
+        CPU time depends on them, and floating-point results on the kernels the vector instructions select
+    """
+    fields: dict[str, str] = {}
     try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]  # fmt: skip
+        for line in Path("/proc/cpuinfo").read_text().splitlines():  # the first core's fields
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
-        names = []
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+        pass
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    details = [f"family {fields['cpu family']} model {fields['model']}"] if "cpu family" in fields else []
+    details += [label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags][:1]
+    if details:
+        name += " (" + ", ".join(details) + ")"
+    return f"{name}, {os.cpu_count()} cores"
 
 
 class Stopwatch:
