@@ -394,6 +394,7 @@ class Run:
     def train(self) -> str:
         """:return: "finished" (now or before) after training to the budget"""
         if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
+            shutil.rmtree(self.exported_dir, ignore_errors=True)  # left by an export before it finished
             return "finished before"
         self.folder.mkdir(parents=True, exist_ok=True)
         model = self.model()

@@ -84,9 +84,10 @@ def test_a_killed_run_resumes_on_another_machine_and_ends_like_an_uninterrupted_
     assert first["from_timesteps"] == 0 and 400 <= second["from_timesteps"] < 800
     assert first["versions"] == second["versions"] and first["versions"]["torch"].startswith("2.")
     assert first["machine"] == second["machine"] and first["machine"].endswith(f"{os.cpu_count()} cores")
-    # a finished run is not trained again
+    # a finished run is not trained again, and a copy exported before it finished is dropped
+    shutil.copytree(interrupted / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint", exported)
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
-    assert "finished before" in again.stdout
+    assert "finished before" in again.stdout and not exported.exists()
 
 
 def test_the_summary_says_how_far_each_run_got(tmp_path):
