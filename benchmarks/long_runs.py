@@ -489,7 +489,7 @@ def summary(runs: list[dict[str, Any]]) -> str:
             sets[text] = sets.get(text, 0) + 1
     recorded = sum(1 for record in runs if record.get("segments"))
     if sets:
-        each = "; ".join(f"{text} ({count} sessions)" for text, count in sets.items())
+        each = "; ".join(f"{text} ({count} session{'s' if count != 1 else ''})" for text, count in sets.items())
         lines.append(f"\nPackages, per session of a run ({recorded} of {len(runs)} runs record them): {each}.")
     return "\n".join(lines)
 
