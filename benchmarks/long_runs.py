@@ -623,8 +623,10 @@ def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
     written = []
     for env, algos in sorted(tasks.items()):
         fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey="row")
-        for colour, (algo, group) in enumerate(sorted(algos.items())):
+        for algo, group in sorted(algos.items()):
+            colour = list(ALGORITHMS).index(algo)  # one colour per algorithm in every figure
             histories = [run["evaluations"] for run in group]
+            label = f"{algo} ({len(histories)} seed{'s' if len(histories) != 1 else ''})"
             points = min(len(history) for history in histories)  # the evaluations every seed has made
             clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in group]
             for row, mode in enumerate(MODES):
@@ -635,7 +637,7 @@ def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
                 steps = [np.array([e["timesteps"] for e in history]) for history in histories]
                 hours = np.mean([clock[:points] for clock in clocks], axis=0)
                 for ax, x, each in zip(axes[row], (steps[0][:points], hours), (steps, clocks), strict=True):
-                    ax.plot(x, mean, color=f"C{colour}", label=f"{algo} ({len(histories)} seeds)")
+                    ax.plot(x, mean, color=f"C{colour}", label=label)
                     ax.fill_between(x, mean - se, mean + se, color=f"C{colour}", alpha=0.25)
                     for x_seed, curve in zip(each, curves, strict=True):
                         ax.plot(x_seed, curve, color=f"C{colour}", linewidth=0.6, alpha=0.4)

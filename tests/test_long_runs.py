@@ -110,7 +110,10 @@ def test_the_summary_says_how_far_each_run_got(tmp_path):
     assert "| 1.03 | - | 0.50 (1 of 2 evaluations) | `abc1234` |" in table
     # the packages each session ran with, so that a run resumed with another MuJoCo shows it
     assert "Packages, per session of a run (1 of 2 runs record them): " in table
-    sessions = "torch 2.13.0, mujoco 3.17.0 on AMD EPYC, 2 cores (1 sessions); torch 2.13.0, mujoco 4.0.0 on AMD"
+    sessions = (
+        "torch 2.13.0, mujoco 3.17.0 on AMD EPYC, 2 cores (1 session); "
+        "torch 2.13.0, mujoco 4.0.0 on AMD EPYC, 2 cores (1 session)."
+    )
     assert sessions in table
 
 
