@@ -489,7 +489,7 @@ def summary(runs: list[dict[str, Any]]) -> str:
             sets[text] = sets.get(text, 0) + 1
     recorded = sum(1 for record in runs if record.get("segments"))
     if sets:
-        each = "; ".join(f"{text} ({count} session{'s' if count != 1 else ''})" for text, count in sets.items())
+        each = "; ".join(f"{text} ({counted(count, 'session')})" for text, count in sets.items())
         lines.append(f"\nPackages, per session of a run ({recorded} of {len(runs)} runs record them): {each}.")
     return "\n".join(lines)
 
@@ -534,6 +534,15 @@ def aggregate(runs: list[dict[str, Any]]) -> str:
                 f"| {commits} |"
             )
     return "\n".join(lines)
+
+
+def counted(count: int, noun: str) -> str:
+    """
+    :param count: how many
+    :param noun: what, singular
+    :return: e.g. "1 seed", "3 seeds"
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def hours_of(run: dict[str, Any]) -> str:
@@ -626,7 +635,7 @@ def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
         for algo, group in sorted(algos.items()):
             colour = list(ALGORITHMS).index(algo)  # one colour per algorithm in every figure
             histories = [run["evaluations"] for run in group]
-            label = f"{algo} ({len(histories)} seed{'s' if len(histories) != 1 else ''})"
+            label = f"{algo} ({counted(len(histories), 'seed')})"
             points = min(len(history) for history in histories)  # the evaluations every seed has made
             clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in group]
             for row, mode in enumerate(MODES):
