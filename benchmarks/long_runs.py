@@ -25,6 +25,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import pickle
@@ -32,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -391,12 +394,33 @@ class Run:
             params["policy_kwargs"] = {**params.get("policy_kwargs", {}), "net_arch": self.settings["net_arch"]}
         return algorithm("MlpPolicy", env, seed=self.seed, device="cpu", **params)
 
+    @contextlib.contextmanager
+    def claimed(self) -> Iterator[bool]:
+        """
+        Hold the run's lock while training or exporting it: two lanes started with overlapping seeds would
+        otherwise both resume it and overwrite each other's checkpoints, and an export could copy a model and a
+        history from two different checkpoints. The system drops the lock when its process ends, killed or not.
+
+        :return: (as a context manager) whether this process holds the lock; False while another one does
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True  # closing the file releases the lock
+
     def train(self) -> str:
-        """:return: "finished" (now or before) after training to the budget"""
+        """:return: "finished" (now or before) after training to the budget, or why it did not train"""
+        with self.claimed() as mine:
+            return self._train() if mine else "skipped, another process is training it"
+
+    def _train(self) -> str:
         if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
             shutil.rmtree(self.exported_dir, ignore_errors=True)  # left by an export before it finished
             return "finished before"
-        self.folder.mkdir(parents=True, exist_ok=True)
         model = self.model()
         self.clock.restart()
         left = self.settings["budget"] - model.num_timesteps
@@ -415,6 +439,10 @@ class Run:
 
         :return: what was done, for the log
         """
+        with self.claimed() as mine:
+            return self._export() if mine else "not exported, another process is training it: stop it first"
+
+    def _export(self) -> str:
         if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
             return "finished, nothing to export"
         if not (self.checkpoint_dir / "model.zip").exists():

@@ -3,6 +3,7 @@ uninterrupted one does."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -88,6 +89,23 @@ def test_a_killed_run_resumes_on_another_machine_and_ends_like_an_uninterrupted_
     shutil.copytree(interrupted / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint", exported)
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout and not exported.exists()
+
+
+def test_a_run_another_process_is_training_is_neither_trained_nor_exported_by_a_second_one(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    folder = tmp_path / "runs" / "nclql" / "Pendulum-v1" / "seed0"
+    folder.mkdir(parents=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a lane training the run holds it
+        second = subprocess.run(command(tmp_path), check=True, capture_output=True, text=True, env=env, timeout=600)
+        export = subprocess.run([*command(tmp_path), "--export"], check=True, capture_output=True, text=True, env=env)
+    assert "skipped, another process is training it: nclql Pendulum-v1 seed 0" in second.stdout
+    assert "not exported, another process is training it" in export.stdout
+    assert sorted(path.name for path in folder.iterdir()) == ["lock"]  # no checkpoint written over the lane's
+    assert not (tmp_path / "results").exists()  # nor its history
+    # the lock goes with the process that held it: the next call does the export's work (nothing to export yet)
+    export = subprocess.run([*command(tmp_path), "--export"], check=True, capture_output=True, text=True, env=env)
+    assert "no checkpoint on this machine: nclql Pendulum-v1 seed 0" in export.stdout
 
 
 def test_the_summary_says_how_far_each_run_got(tmp_path):
