@@ -362,6 +362,11 @@ class Run:
             print(f"{self.algo} {self.env_id} seed {self.seed}: resumed with other packages: {changed}", flush=True)
         self.segments = [*before, dict(from_timesteps=timesteps, commit=COMMIT, versions=now, machine=machine())]
 
+    def resumable(self) -> bool:
+        """:return: whether a checkpoint of the run is at hand: this machine's, or one exported to the results"""
+        folders = (self.checkpoint_dir, self.folder / "checkpoint.old", self.exported_dir)
+        return any((folder / "model.zip").exists() for folder in folders)
+
     def model(self) -> OffPolicyAlgorithm:
         """The run's model: resumed from its last checkpoint, or new."""
         algorithm = ALGORITHMS[self.algo]
@@ -421,6 +426,13 @@ class Run:
         if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
             shutil.rmtree(self.exported_dir, ignore_errors=True)  # left by an export before it finished
             return "finished before"
+        if self.results_file.exists() and not self.resumable():
+            # its evaluations are all there is of it: a fresh start would write its own history over them
+            steps = json.loads(self.results_file.read_text())["timesteps"]
+            return (
+                f"not started: its results ({steps} env steps) have no checkpoint on this machine nor exported, and a "
+                f"new run would overwrite them; move {self.results_file} away to start it again"
+            )
         model = self.model()
         self.clock.restart()
         left = self.settings["budget"] - model.num_timesteps

@@ -108,6 +108,23 @@ def test_a_run_another_process_is_training_is_neither_trained_nor_exported_by_a_
     assert "no checkpoint on this machine: nclql Pendulum-v1 seed 0" in export.stdout
 
 
+def test_a_run_whose_checkpoint_is_lost_does_not_start_again_over_its_results(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    results = tmp_path / "results" / "nclql_Pendulum-v1_seed0.json"
+    results.parent.mkdir()
+    record = dict(algo="nclql", env="Pendulum-v1", seed=0, status="running", timesteps=400, evaluations=[])
+    results.write_text(json.dumps(record))  # a run's history, committed, whose checkpoint was never exported
+    second = subprocess.run(command(tmp_path), check=True, capture_output=True, text=True, env=env, timeout=600)
+    assert "not started: its results (400 env steps) have no checkpoint" in second.stdout
+    assert json.loads(results.read_text()) == record  # its history is untouched
+    assert not (tmp_path / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint").exists()
+    # moved away, as the message says, the run starts again
+    results.rename(tmp_path / "old.json")
+    third = subprocess.run(command(tmp_path), check=True, capture_output=True, text=True, env=env, timeout=600)
+    assert "finished: nclql Pendulum-v1 seed 0" in third.stdout
+    assert json.loads(results.read_text())["timesteps"] == 800
+
+
 def test_the_summary_says_how_far_each_run_got(tmp_path):
     long_runs = benchmark_script("long_runs")
     rows = [
