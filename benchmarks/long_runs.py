@@ -1,13 +1,13 @@
 """Long learning runs at the paper's protocol, truncated to what a 2-core CPU affords, resumable across sessions.
 
 The protocol of arXiv 2602.07873 (and of its reference implementation), truncated: 5 parallel envs, one gradient
-step per vector step, 30,000 random warm-up transitions, the paper's networks and optimiser; a budget of 500,000
-env steps (100,000 gradient steps, 10 % of the paper's); every 25,000 env steps an evaluation of 10 episodes with
-the stochastic policy (the paper's way) and 10 with the greedy one. NC-LQL and LQL run at their defaults (the
-paper's), with the compiled sampler (the same samples, faster); LQL with ``step_size=1e-3`` (with the default
-1e-4 and unit gradients, 20 steps move an action by at most 0.5: our Pendulum sweep, benchmarks/README.md).
-SB3's SAC and TD3 and sb3-contrib's TQC and CrossQ use rl_zoo3's hyperparameters for the task, with the
-protocol's envs, warm-up and update ratio.
+step per vector step, 30,000 random warm-up transitions, the paper's networks and optimiser; a budget of 500,000 env
+steps (100,000 vector steps, 10 % of the paper's; 94,000 gradient steps after the warm-up); every 25,000 env steps
+an evaluation of 10 episodes with the stochastic policy (the paper's way) and 10 with the greedy one. NC-LQL and LQL
+run at their defaults (the paper's), with the compiled sampler (the same samples, faster); LQL with
+``step_size=1e-3`` (with the default 1e-4 and unit gradients, 20 steps move an action by at most 0.5: our Pendulum
+sweep, benchmarks/README.md). SB3's SAC and TD3 and sb3-contrib's TQC and CrossQ use rl_zoo3's hyperparameters for
+the task, with the protocol's envs, warm-up and update ratio.
 
 Every run checkpoints itself (model with its optimiser states and step counters, replay buffer, evaluation
 history, wall-clock) every ``--checkpoint-freq`` env steps, atomically, and a later call resumes an unfinished
