@@ -451,6 +451,8 @@ class Run:
 
         :return: what was done, for the log
         """
+        if not self.folder.exists():  # not run here: leave no empty run folder behind
+            return "no checkpoint on this machine"
         with self.claimed() as mine:
             return self._export() if mine else "not exported, another process is training it: stop it first"
 

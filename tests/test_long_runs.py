@@ -114,6 +114,9 @@ def test_a_run_whose_checkpoint_is_lost_does_not_start_again_over_its_results(tm
     results.parent.mkdir()
     record = dict(algo="nclql", env="Pendulum-v1", seed=0, status="running", timesteps=400, evaluations=[])
     results.write_text(json.dumps(record))  # a run's history, committed, whose checkpoint was never exported
+    export = subprocess.run([*command(tmp_path), "--export"], check=True, capture_output=True, text=True, env=env)
+    assert "no checkpoint on this machine: nclql Pendulum-v1 seed 0" in export.stdout
+    assert not (tmp_path / "runs").exists()  # a run this machine never ran leaves no folder behind
     second = subprocess.run(command(tmp_path), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "not started: its results (400 env steps) have no checkpoint" in second.stdout
     assert json.loads(results.read_text()) == record  # its history is untouched
