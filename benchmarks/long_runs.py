@@ -362,6 +362,10 @@ class Run:
             print(f"{self.algo} {self.env_id} seed {self.seed}: resumed with other packages: {changed}", flush=True)
         self.segments = [*before, dict(from_timesteps=timesteps, commit=COMMIT, versions=now, machine=machine())]
 
+    def recorded(self) -> dict[str, Any] | None:
+        """:return: the run's committed record (status, progress, evaluations), or None before its first write"""
+        return json.loads(self.results_file.read_text()) if self.results_file.exists() else None
+
     def resumable(self) -> bool:
         """:return: whether a checkpoint of the run is at hand: this machine's, or one exported to the results"""
         folders = (self.checkpoint_dir, self.folder / "checkpoint.old", self.exported_dir)
@@ -423,15 +427,15 @@ class Run:
             return self._train() if mine else "skipped, another process is training it"
 
     def _train(self) -> str:
-        if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
+        record = self.recorded()
+        if record is not None and record["status"] == "finished":
             shutil.rmtree(self.exported_dir, ignore_errors=True)  # left by an export before it finished
             return "finished before"
-        if self.results_file.exists() and not self.resumable():
+        if record is not None and not self.resumable():
             # its evaluations are all there is of it: a fresh start would write its own history over them
-            steps = json.loads(self.results_file.read_text())["timesteps"]
             return (
-                f"not started: its results ({steps} env steps) have no checkpoint on this machine nor exported, and a "
-                f"new run would overwrite them; move {self.results_file} away to start it again"
+                f"not started: its results ({record['timesteps']} env steps) have no checkpoint on this machine nor "
+                f"exported, and a new run would overwrite them; move {self.results_file} away to start it again"
             )
         model = self.model()
         self.clock.restart()
@@ -457,7 +461,8 @@ class Run:
             return self._export() if mine else "not exported, another process is training it: stop it first"
 
     def _export(self) -> str:
-        if self.results_file.exists() and json.loads(self.results_file.read_text())["status"] == "finished":
+        record = self.recorded()
+        if record is not None and record["status"] == "finished":
             return "finished, nothing to export"
         if not (self.checkpoint_dir / "model.zip").exists():
             return "no checkpoint on this machine"
