@@ -13,7 +13,9 @@ Every run checkpoints itself (model with its optimiser states and step counters,
 history, wall-clock) every ``--checkpoint-freq`` env steps, atomically, and a later call resumes an unfinished
 run from its last checkpoint: the episodes in progress at the checkpoint are cut (the envs are reset), nothing
 else is lost. Each run's evaluations go to ``--results/<algo>_<env>_seed<N>.json`` as they land, with the
-commit and how far the run got, so that partial results can be committed at the end of a session.
+commit and how far the run got, and each checkpoint is copied to ``--results/checkpoints/`` (up to
+``--export-limit-mb``), so that partial results and the checkpoint to resume them from can be committed at the end
+of a session, or recovered from the working tree of a session that was cut off.
 
 Usage::
 
@@ -240,7 +242,9 @@ class EvaluateAndCheckpoint(BaseCallback):
     Evaluates both policies every ``eval_freq`` env steps and checkpoints the run every ``checkpoint_freq``.
 
     Checkpoints are taken when the next rollout starts, i.e. after the gradient steps of the env steps before
-    them, so that a resumed run makes exactly the gradient steps an uninterrupted one makes.
+    them, so that a resumed run makes exactly the gradient steps an uninterrupted one makes. Each one is also
+    exported (:meth:`Run.export_checkpoint`) where the repository carries it, so that a session cut off before it
+    could export leaves its last checkpoint in the working tree, beside the history it matches.
 
     :param run: the run whose history and files this callback writes
     :param eval_freq: env steps between evaluations
@@ -266,6 +270,8 @@ class EvaluateAndCheckpoint(BaseCallback):
     def _on_rollout_start(self) -> None:
         if self.num_timesteps // self.checkpoint_freq > self.last_checkpoint // self.checkpoint_freq:
             self.run.checkpoint(self.model)
+            run = self.run
+            print(f"{run.algo} {run.env_id} seed {run.seed}: {run.export_checkpoint()}", flush=True)
             self.last_checkpoint = self.num_timesteps
 
 
@@ -280,10 +286,16 @@ class Run:
     :param results: the folder of the evaluation histories (committed), and of the checkpoints exported for the
         next session (:meth:`export`), which may run on another machine
     :param settings: the protocol's settings (:data:`PROTOCOL` and overrides)
+    :param export_limit_mb: the largest checkpoint exported, in MB (model and compacted replay buffer): larger
+        ones stay on this machine, as too much to commit every session
     """
 
-    def __init__(self, algo: str, env_id: str, seed: int, root: Path, results: Path, settings: dict[str, Any]):
+    def __init__(
+        self, algo: str, env_id: str, seed: int, root: Path, results: Path, settings: dict[str, Any],
+        export_limit_mb: float = 100.0,
+    ):  # fmt: skip
         self.algo, self.env_id, self.seed, self.settings = algo, env_id, seed, settings
+        self.export_limit_mb = export_limit_mb
         self.folder = root / algo / env_id / f"seed{seed}"
         self.results_file = results / f"{algo}_{env_id}_seed{seed}.json"
         self.exported_dir = results / "checkpoints" / f"{algo}_{env_id}_seed{seed}"
@@ -458,14 +470,23 @@ class Run:
         if not self.folder.exists():  # not run here: leave no empty run folder behind
             return "no checkpoint on this machine"
         with self.claimed() as mine:
-            return self._export() if mine else "not exported, another process is training it: stop it first"
+            return self.export_checkpoint() if mine else "not exported, another process is training it: stop it first"
 
-    def _export(self) -> str:
+    def export_checkpoint(self) -> str:
+        """
+        :meth:`export`'s work, by a process holding the run's lock: after each checkpoint (training) or on demand.
+
+        :return: what was done, for the log
+        """
         record = self.recorded()
         if record is not None and record["status"] == "finished":
             return "finished, nothing to export"
         if not (self.checkpoint_dir / "model.zip").exists():
             return "no checkpoint on this machine"
+        files = [self.checkpoint_dir / name for name in ("model.zip", "replay_buffer.npz")]
+        size_mb = sum(file.stat().st_size for file in files if file.exists()) / 2**20
+        if size_mb > self.export_limit_mb:
+            return f"not exported: its checkpoint is {size_mb:.1f} MB, over --export-limit-mb {self.export_limit_mb:g}"
         fresh = self.exported_dir.with_name(self.exported_dir.name + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
@@ -731,7 +752,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     parser.add_argument(
         "--export", action="store_true",
-        help="only copy the unfinished runs' last checkpoints into --results/checkpoints, to commit at a session's end",
+        help="only copy the unfinished runs' last checkpoints into --results/checkpoints (as training does after each)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--export-limit-mb", type=float, default=100.0,
+        help="largest checkpoint (model and compacted replay buffer) exported, after each checkpoint or by --export",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.summary:
@@ -751,7 +776,7 @@ def main(argv: list[str] | None = None) -> None:
     for env_id in args.envs:
         for seed in args.seeds:
             for algo in args.algos:
-                run = Run(algo, env_id, seed, args.root, args.results, settings)
+                run = Run(algo, env_id, seed, args.root, args.results, settings, args.export_limit_mb)
                 status = run.export() if args.export else run.train()
                 print(f"{status}: {algo} {env_id} seed {seed}", flush=True)
 

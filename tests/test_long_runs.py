@@ -46,21 +46,18 @@ def test_a_killed_run_resumes_on_another_machine_and_ends_like_an_uninterrupted_
 
     interrupted = tmp_path / "interrupted"
     process = subprocess.Popen(command(interrupted), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    progress = interrupted / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint" / "progress.json"
+    # each checkpoint is exported as soon as it is taken, next to the results the repository carries
+    exported = interrupted / "results" / "checkpoints" / "nclql_Pendulum-v1_seed0"
     deadline = time.monotonic() + 300
-    while not (progress.exists() and json.loads(progress.read_text())["timesteps"] >= 400):
+    while not (exported.exists() and json.loads((exported / "progress.json").read_text())["timesteps"] >= 400):
         assert process.poll() is None and time.monotonic() < deadline, "the run ended before its second checkpoint"
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)  # mid-run, as the end of a session does
+    process.send_signal(signal.SIGKILL)  # mid-run, as the end of a session does, before any --export
     process.wait()
     partial = json.loads((interrupted / "results" / "nclql_Pendulum-v1_seed0.json").read_text())
     assert partial["status"] == "running" and partial["timesteps"] < 800
-
-    # the end of the session: its checkpoint goes next to the results, to be committed; then the machine is lost
-    export = subprocess.run([*command(interrupted), "--export"], check=True, capture_output=True, text=True, env=env)
-    exported = interrupted / "results" / "checkpoints" / "nclql_Pendulum-v1_seed0"
-    assert "exported at" in export.stdout
     assert sorted(path.name for path in exported.iterdir()) == ["model.zip", "progress.json", "replay_buffer.npz"]
+    # the session is cut off and its machine lost: what remains is the working tree, results and exported checkpoint
     shutil.rmtree(interrupted / "runs")
 
     resumed = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
@@ -89,6 +86,20 @@ def test_a_killed_run_resumes_on_another_machine_and_ends_like_an_uninterrupted_
     shutil.copytree(interrupted / "runs" / "nclql" / "Pendulum-v1" / "seed0" / "checkpoint", exported)
     again = subprocess.run(command(interrupted), check=True, capture_output=True, text=True, env=env, timeout=600)
     assert "finished before" in again.stdout and not exported.exists()
+
+
+def test_export_copies_a_checkpoint_up_to_the_size_limit(tmp_path):
+    long_runs = benchmark_script("long_runs")
+    model = long_runs.SAC("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]), device="cpu")
+    small = long_runs.Run("sac", "Pendulum-v1", 0, tmp_path / "runs", tmp_path / "results", {}, export_limit_mb=0.5)
+    small.checkpoint(model)
+    assert small.export().startswith("exported at 0 env steps")
+    assert (small.exported_dir / "model.zip").read_bytes() == (small.checkpoint_dir / "model.zip").read_bytes()
+    # a checkpoint over the limit stays on the machine (CrossQ's 103 MB model), and the run's earlier copy too
+    large = long_runs.Run("sac", "Pendulum-v1", 0, tmp_path / "runs", tmp_path / "results", {}, export_limit_mb=0.001)
+    message = large.export()
+    assert message.startswith("not exported: its checkpoint is 0.0") and "over --export-limit-mb 0.001" in message
+    assert (small.exported_dir / "model.zip").exists()
 
 
 def test_a_run_another_process_is_training_is_neither_trained_nor_exported_by_a_second_one(tmp_path):
