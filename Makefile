@@ -48,6 +48,7 @@ learning: venv
 
 # Long runs at the paper's protocol, truncated (hours per run; each resumes from its last checkpoint)
 long: venv
+	$(PIP) install -q -r benchmarks/long_runs_versions.txt
 	$(PY) benchmarks/long_runs.py
 
 report: venv
