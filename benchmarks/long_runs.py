@@ -678,12 +678,32 @@ def matched(
     return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
 
 
+def ragged_mean(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    The mean over seeds of curves of different lengths (runs that have gone different distances).
+
+    :param curves: one 1-D array per seed, each a prefix of the same sequence of evaluation points
+    :return: at each point of the longest curve, the mean over the seeds that reached it, its standard error (0 where
+        one seed did) and how many seeds reached it
+    """
+    length = max(len(curve) for curve in curves)
+    padded = np.full((len(curves), length), np.nan)
+    for row, curve in zip(padded, curves, strict=True):
+        row[: len(curve)] = curve
+    reached = [column[~np.isnan(column)] for column in padded.T]
+    seeds = np.array([len(values) for values in reached])
+    mean = np.array([values.mean() for values in reached])
+    se = np.array([values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0 for values in reached])
+    return mean, se, seeds
+
+
 def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
     """
     Learning curves, one figure per task: mean return ± standard error over seeds against env steps (left) and
     against hours of one core (right: CPU time, or wall-clock for runs begun before CPU time was recorded; the
-    seeds' mean at each evaluation), stochastic policy above, greedy below. The mean runs as far as every seed has
-    gone; each seed is also drawn on its own, thin, as far as it has gone.
+    seeds' mean at each evaluation), stochastic policy above, greedy below. The mean is solid as far as every seed
+    has gone and dashed beyond, over the seeds that went further while there are at least two (a seed still running
+    would otherwise hide the others' mean); each seed is also drawn on its own, thin, as far as it has gone.
 
     :param runs: the runs' records (:func:`records`)
     :param out: where the PNG files go
@@ -704,25 +724,33 @@ def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
             colour = list(ALGORITHMS).index(algo)  # one colour per algorithm in every figure
             histories = [run["evaluations"] for run in group]
             label = f"{algo} ({counted(len(histories), 'seed')})"
-            points = min(len(history) for history in histories)  # the evaluations every seed has made
+            steps = [np.array([e["timesteps"] for e in history], dtype=float) for history in histories]
             clocks = [np.array([e[hours_of(run)] for e in run["evaluations"]]) / 3600 for run in group]
+            hours, _, _ = ragged_mean(clocks)
+            longest = max(steps, key=len)
             for row, mode in enumerate(MODES):
                 curves = [np.array([np.mean(e[mode]) for e in history]) for history in histories]
-                returns = np.array([curve[:points] for curve in curves])
-                mean = returns.mean(axis=0)
-                se = returns.std(axis=0, ddof=1) / np.sqrt(len(histories)) if len(histories) > 1 else 0 * mean
-                steps = [np.array([e["timesteps"] for e in history]) for history in histories]
-                hours = np.mean([clock[:points] for clock in clocks], axis=0)
-                for ax, x, each in zip(axes[row], (steps[0][:points], hours), (steps, clocks), strict=True):
-                    ax.plot(x, mean, color=f"C{colour}", label=label)
-                    ax.fill_between(x, mean - se, mean + se, color=f"C{colour}", alpha=0.25)
+                mean, se, seeds = ragged_mean(curves)
+                every = seeds == len(histories)  # a prefix: histories only grow
+                several = seeds >= 2
+                for ax, x, each in zip(axes[row], (longest, hours), (steps, clocks), strict=True):
+                    ax.plot(x[every], mean[every], color=f"C{colour}", label=label)
+                    ax.fill_between(x[every], (mean - se)[every], (mean + se)[every], color=f"C{colour}", alpha=0.25)
+                    beyond = several & ~every
+                    if beyond.any():  # from the last point every seed has made on
+                        start = int(every.sum()) - 1 if every.any() else int(np.argmax(beyond))
+                        tail = slice(start, int(several.sum()))
+                        ax.plot(x[tail], mean[tail], color=f"C{colour}", linestyle="--")
                     for x_seed, curve in zip(each, curves, strict=True):
                         ax.plot(x_seed, curve, color=f"C{colour}", linewidth=0.6, alpha=0.4)
         for row, mode in enumerate(("stochastic policy", "greedy policy")):
             axes[row, 0].set(xlabel="env steps", ylabel=f"return, {mode}")
             axes[row, 1].set(xlabel="hours of one core (CPU time; wall-clock where not recorded)")
         axes[0, 0].legend()
-        fig.suptitle(f"{env}: mean return ± standard error over seeds (10 episodes per evaluation)")
+        fig.suptitle(
+            f"{env}: mean return ± standard error over seeds (10 episodes per evaluation; "
+            "dashed: over the seeds that have got that far)"
+        )
         fig.tight_layout()
         path = out / f"{env}.png"
         fig.savefig(path, dpi=80)

@@ -217,6 +217,18 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_curves_average_each_point_over_the_seeds_that_reached_it():
+    long_runs = benchmark_script("long_runs")
+    # seed 1 still running: two points where seeds 0 and 2 have three
+    curves = [np.array([1.0, 3.0, 5.0]), np.array([3.0, 5.0]), np.array([2.0, 7.0, 9.0])]
+    mean, se, seeds = long_runs.ragged_mean(curves)
+    assert seeds.tolist() == [3, 3, 2]
+    np.testing.assert_allclose(mean, [2.0, 5.0, 7.0])
+    np.testing.assert_allclose(se, [1 / np.sqrt(3), 2 / np.sqrt(3), np.sqrt(8) / np.sqrt(2)])
+    mean, se, seeds = long_runs.ragged_mean([np.array([4.0, 6.0])])
+    assert seeds.tolist() == [1, 1] and mean.tolist() == [4.0, 6.0] and se.tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize("algo", ["nclql", "sac", "crossq"])
 def test_a_compacted_replay_buffer_trains_exactly_like_the_original(tmp_path, algo):
     long_runs = benchmark_script("long_runs")
