@@ -574,7 +574,7 @@ def aggregate(runs: list[dict[str, Any]]) -> str:
     def mean_se(values: list[float], digits: int = 0) -> str:
         array = np.asarray(values, dtype=np.float64)
         text = f"{array.mean():,.{digits}f}"
-        return text + (f" ± {array.std(ddof=1) / np.sqrt(len(array)):,.{digits}f}" if len(array) > 1 else "")
+        return text + (f" ± {standard_error(array):,.{digits}f}" if len(array) > 1 else "")
 
     lines = [
         "| task | algorithm | status | seeds | env steps | final stochastic / greedy | best stochastic / greedy "
@@ -678,6 +678,12 @@ def matched(
     return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
 
 
+def standard_error(values: np.ndarray) -> float:
+    """:param values: one value per seed, at least two
+    :return: the standard error of their mean"""
+    return float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
 def ragged_mean(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     The mean over seeds of curves of different lengths (runs that have gone different distances).
@@ -687,13 +693,10 @@ def ragged_mean(curves: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nd
         one seed did) and how many seeds reached it
     """
     length = max(len(curve) for curve in curves)
-    padded = np.full((len(curves), length), np.nan)
-    for row, curve in zip(padded, curves, strict=True):
-        row[: len(curve)] = curve
-    reached = [column[~np.isnan(column)] for column in padded.T]
+    reached = [np.array([curve[point] for curve in curves if len(curve) > point]) for point in range(length)]
     seeds = np.array([len(values) for values in reached])
     mean = np.array([values.mean() for values in reached])
-    se = np.array([values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0.0 for values in reached])
+    se = np.array([standard_error(values) if len(values) > 1 else 0.0 for values in reached])
     return mean, se, seeds
 
 
@@ -731,15 +734,13 @@ def plot(runs: list[dict[str, Any]], out: Path) -> list[Path]:
             for row, mode in enumerate(MODES):
                 curves = [np.array([np.mean(e[mode]) for e in history]) for history in histories]
                 mean, se, seeds = ragged_mean(curves)
-                every = seeds == len(histories)  # a prefix: histories only grow
+                every = seeds == len(histories)  # both prefixes: histories only grow
                 several = seeds >= 2
                 for ax, x, each in zip(axes[row], (longest, hours), (steps, clocks), strict=True):
                     ax.plot(x[every], mean[every], color=f"C{colour}", label=label)
                     ax.fill_between(x[every], (mean - se)[every], (mean + se)[every], color=f"C{colour}", alpha=0.25)
-                    beyond = several & ~every
-                    if beyond.any():  # from the last point every seed has made on
-                        start = int(every.sum()) - 1 if every.any() else int(np.argmax(beyond))
-                        tail = slice(start, int(several.sum()))
+                    if several.sum() > every.sum():  # from the last point every seed has made on
+                        tail = slice(max(int(every.sum()) - 1, 0), int(several.sum()))
                         ax.plot(x[tail], mean[tail], color=f"C{colour}", linestyle="--")
                     for x_seed, curve in zip(each, curves, strict=True):
                         ax.plot(x_seed, curve, color=f"C{colour}", linewidth=0.6, alpha=0.4)
