@@ -22,7 +22,8 @@ with its trained critic sampled by MALA (``metropolis=True`` at evaluation only:
 SB3's SAC with ``ent_coef=1/w`` (its target policy is then the same exp(w·Q)/Z) and TD3 (deterministic: trained
 once per seed, scored against every w), both with 2 x 64 networks, Adam 1e-3 and the same warm-up.
 
-Each run writes ``--out/<algo>_w<w>_seed<s>.json`` when it ends; a later call skips the runs already written, so
+Each run writes ``--out/<algo>_w<w>_seed<s>.json`` when it ends (and, with ``--save-models``, the trained agent to
+``--out/<algo>_w<w>_seed<s>.zip``, for ``benchmarks/critic_modes.py``); a later call skips the runs already written, so
 the sweep resumes after an interruption. ``--summary`` prints the tables (mean ± std over seeds) from those files.
 
 Usage: python benchmarks/bandit_sweep.py [--w 2 5 20 50] [--seeds 0 1 2 3 4] [--budgets 2000 5000] [--workers 2]
@@ -142,12 +143,16 @@ class Budgets(BaseCallback):
         return True
 
 
-def run(algo: str, w: float, seed: int, budgets: list[int], temperatures: list[float], out: Path) -> str:
-    """Trains one agent to the last budget, scoring it on the way, and writes its file."""
+def run(
+    algo: str, w: float, seed: int, budgets: list[int], temperatures: list[float], out: Path, save_model: bool = False
+) -> str:
+    """Trains one agent to the last budget, scoring it on the way, and writes its file (and the agent if asked)."""
     th.set_num_threads(1)
     model = build(algo, w, seed)
     callback = Budgets(budgets, temperatures, seed)
     model.learn(max(budgets), callback=callback)
+    if save_model:  # before the results file: a run whose file exists is not run again
+        model.save(out / f"{algo}_w{w:g}_seed{seed}.zip")
     path = out / f"{algo}_w{w:g}_seed{seed}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(algo=algo, train_w=w, seed=seed, rows=callback.rows), indent=1))
@@ -285,13 +290,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--summary", action="store_true", help="only print the tables of the runs in --out")
     parser.add_argument("--plot", type=Path, default=None, help="also draw the figure to this PNG file")
+    parser.add_argument(
+        "--save-models", action="store_true", help="also save each trained agent to --out (for critic_modes.py)"
+    )
     args = parser.parse_args()
     if not args.summary:
         args.out.mkdir(parents=True, exist_ok=True)
         todo = jobs(args)
         print(f"{len(todo)} runs to do", flush=True)
         with ProcessPoolExecutor(args.workers) as pool:
-            futures = [pool.submit(run, algo, w, seed, args.budgets, temps, args.out) for algo, w, seed, temps in todo]
+            futures = [
+                pool.submit(run, algo, w, seed, args.budgets, temps, args.out, args.save_models)
+                for algo, w, seed, temps in todo
+            ]
             for future in futures:
                 print(future.result(), flush=True)
     summary(args.out)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sb3_lql import NCLQL
 from tests.conftest import benchmark_script
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bandit_sweep.py"
@@ -20,7 +21,11 @@ def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rer
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, str(SCRIPT), *TINY, "--algos", "nclql", "td3", "--out", str(tmp_path / "runs")]
     first = subprocess.run(
-        [*command, "--plot", str(tmp_path / "sweep.png")], capture_output=True, text=True, env=env, timeout=600
+        [*command, "--plot", str(tmp_path / "sweep.png"), "--save-models"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert first.returncode == 0, first.stderr[-3000:]
     assert "2 runs to do" in first.stdout
@@ -31,6 +36,8 @@ def test_a_tiny_sweep_scores_every_agent_at_every_budget_and_resumes_without_rer
         for key in ("tv", "critic_tv", "sampler_tv", "sampler_floor", "mala_tv", "mala_sampler_tv"):
             assert 0.0 <= row[key] <= 1.0, key
         assert len(row["levels"]) == 10 and row["levels"][-1]["sigma"] == 0.0
+    saved = NCLQL.load(tmp_path / "runs" / "nclql_w5_seed0.zip", device="cpu")  # --save-models: the trained agent
+    assert saved.num_timesteps == 530 and saved.inverse_temperature == 5.0
     # the summary has a row per budget for NC-LQL, its MALA scoring and TD3
     for budget in (510, 530):
         for name in ("NC-LQL", "NC-LQL + MALA", "TD3"):
