@@ -151,9 +151,9 @@ def run(
     model = build(algo, w, seed)
     callback = Budgets(budgets, temperatures, seed)
     model.learn(max(budgets), callback=callback)
-    if save_model:  # before the results file: a run whose file exists is not run again
-        model.save(out / f"{algo}_w{w:g}_seed{seed}.zip")
     path = out / f"{algo}_w{w:g}_seed{seed}.json"
+    if save_model:  # before the results file: a run whose file exists is not run again
+        model.save(path.with_suffix(".zip"))
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dict(algo=algo, train_w=w, seed=seed, rows=callback.rows), indent=1))
     tmp.replace(path)  # a run is either written whole or not at all

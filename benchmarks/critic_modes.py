@@ -37,7 +37,7 @@ import torch as th
 
 from sb3_lql import LQL, NCLQL
 from sb3_lql.common.base_algorithm import LangevinQLearning
-from sb3_lql.common.langevin import ValueAndGrad
+from sb3_lql.common.langevin import AnnealedLangevinSampler, ValueAndGrad
 
 ALGORITHMS: dict[str, type[LangevinQLearning]] = {"lql": LQL, "nclql": NCLQL}
 
@@ -210,8 +210,8 @@ def describe(
         features = policy.critic.extract_features(obs_tensor, policy.critic.features_extractor)
     energy = policy.critic.action_energy(features.repeat_interleave(args.starts, dim=0))
     sampler = policy.sampler
-    levels: list[int | None] = list(range(sampler.n_levels)) if sampler.n_levels is not None else [None]
-    sigmas = getattr(sampler, "sigmas", None)
+    sigmas = sampler.sigmas if isinstance(sampler, AnnealedLangevinSampler) else None
+    levels: list[int | None] = list(range(len(sigmas))) if sigmas is not None else [None]
     generator = th.Generator().manual_seed(args.seed)
     level_rows, clean = [], []
     for level in levels:
@@ -223,7 +223,7 @@ def describe(
         basins = np.array([m.counts[0] / args.starts if len(m.counts) else 0.0 for m in clean])
         gaps = np.array([m.gap for m in clean])
         several = gaps[~np.isnan(gaps)]
-        name = "plain" if level is None else f"{level} (σ = {sigmas[level]:.3g})" if sigmas else str(level)
+        name = "plain" if level is None or sigmas is None else f"{level} (σ = {sigmas[level]:.3g})"
         level_rows.append([
             name, f"{np.median(counts):g}", f"{counts.max()}", f"{(counts > 1).mean():.2f}", f"{basins.mean():.2f}",
             f"{np.median(several):.2f}" if len(several) else "-", f"{np.mean([m.stopped for m in clean]):.3f}",
