@@ -22,6 +22,7 @@ Usage::
     python benchmarks/long_runs.py --algos nclql sac crossq --envs Hopper-v4 --seeds 0 1 2
     python benchmarks/long_runs.py --algos nclql --envs Pendulum-v1 --budget 2000 --learning-starts 500 \\
         --eval-freq 1000 --checkpoint-freq 500 --net-arch 64 64      # a quick look
+    python benchmarks/long_runs.py --report     # the tables and curves of every run so far, into BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import gymnasium as gym
 import numpy as np
 import torch as th
 import yaml
+from report import write_between_markers  # benchmarks/report.py, beside this script
 from sb3_contrib import TQC, CrossQ
 from stable_baselines3 import SAC, TD3
 from stable_baselines3.common.buffers import ReplayBuffer
@@ -65,6 +67,9 @@ ALGORITHMS: dict[str, type[OffPolicyAlgorithm]] = {
 PROTOCOL = dict(n_envs=5, learning_starts=30_000, budget=500_000, eval_freq=25_000, eval_episodes=10)
 #: The two evaluations: the stochastic policy (the paper's) and the greedy one; keys of every evaluation row.
 MODES = ("stochastic", "deterministic")
+#: The lines of BENCHMARKS.md between which ``--report`` writes the tables and figures.
+BEGIN = "<!-- long_runs.py --report: begin (generated, edits between these lines are overwritten) -->"
+END = "<!-- long_runs.py --report: end -->"
 #: rl_zoo3's keys that are not arguments of the algorithm.
 ZOO_ONLY = {"n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "noise_type",
             "noise_std", "vec_env_wrapper", "monitor_kwargs", "env_kwargs"}  # fmt: skip
@@ -678,6 +683,27 @@ def matched(
     return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
 
 
+def tables(runs: list[dict[str, Any]]) -> str:
+    """
+    :param runs: the runs' records (:func:`records`)
+    :return: every table of the report: :func:`summary`, :func:`aggregate` and :func:`matched`
+    """
+    return summary(runs) + "\n\n" + aggregate(runs) + "\n\n" + matched(runs)
+
+
+def report(runs: list[dict[str, Any]], figures: Path, markdown: Path) -> None:
+    """
+    Draw the curves (:func:`plot`) and put them, under the tables (:func:`tables`), between the markers
+    :data:`BEGIN` and :data:`END` of ``markdown``, so that the document shows exactly the committed histories.
+
+    :param runs: the runs' records (:func:`records`)
+    :param figures: where the PNG files go
+    :param markdown: BENCHMARKS.md
+    """
+    links = [f"![{path.stem} long runs]({os.path.relpath(path, markdown.parent)})" for path in plot(runs, figures)]
+    write_between_markers(markdown, [tables(runs), *links], BEGIN, END)
+
+
 def standard_error(values: np.ndarray) -> float:
     """:param values: one value per seed, at least two
     :return: the standard error of their mean"""
@@ -780,6 +806,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--summary", action="store_true", help="only print the tables of the runs in --results")
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     parser.add_argument(
+        "--report", action="store_true",
+        help="only draw the curves and write them and the tables between the markers of --markdown",
+    )  # fmt: skip
+    parser.add_argument("--markdown", type=Path, default=BENCHMARKS_DIR.parent / "BENCHMARKS.md", help="--report's")
+    parser.add_argument(
         "--export", action="store_true",
         help="only copy the unfinished runs' last checkpoints into --results/checkpoints (as training does after each)",
     )  # fmt: skip
@@ -789,12 +820,15 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.summary:
-        runs = records(args.results)
-        print(summary(runs) + "\n\n" + aggregate(runs) + "\n\n" + matched(runs))
+        print(tables(records(args.results)))
         return
     if args.plot:
         for path in plot(records(args.results), args.results):
             print(f"wrote {path}")
+        return
+    if args.report:
+        report(records(args.results), args.results, args.markdown)
+        print(f"wrote the tables and curves of {args.results} into {args.markdown}")
         return
     th.set_num_threads(args.threads)
     settings = dict(

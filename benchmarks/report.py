@@ -231,11 +231,24 @@ def write_report(rows: list[dict[str, Any]], figures_dir: Path, markdown: Path) 
         path = figures_dir / f"{env}.png"
         plot_curves(rows, env, path)
         figures.append(f"![{env}]({os.path.relpath(path, markdown.parent)})")
-    generated = "\n\n".join([BEGIN, markdown_table(rows), *figures, END])
+    write_between_markers(markdown, [markdown_table(rows), *figures], BEGIN, END)
+
+
+def write_between_markers(markdown: Path, blocks: list[str], begin: str, end: str) -> None:
+    """
+    Put generated text between two marker lines of a markdown file, replacing what was there before (appended to
+    the file, or to a new one, if the markers are missing); the text around them is kept.
+
+    :param markdown: the file
+    :param blocks: the generated paragraphs, tables and figure links, in order
+    :param begin: the line that opens the generated part
+    :param end: the line that closes it
+    """
+    generated = "\n\n".join([begin, *blocks, end])
     text = markdown.read_text() if markdown.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + generated + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + generated + rest.split(end, 1)[1]
     else:
         text = text + ("\n\n" if text else "") + generated + "\n"
     markdown.write_text(text)

@@ -31,6 +31,8 @@ TINY_SAMPLER: dict[type, dict[str, Any]] = {
 def benchmark_script(name: str) -> ModuleType:
     """:return: ``benchmarks/<name>.py`` loaded as a module (the benchmark scripts are not a package)"""
     path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    if str(path.parent) not in sys.path:  # run as scripts, they import each other as top-level modules
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

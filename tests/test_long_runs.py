@@ -217,6 +217,36 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_report_writes_the_tables_and_curves_between_its_markers(tmp_path):
+    long_runs = benchmark_script("long_runs")
+    rows = [dict(timesteps=25 * (i + 1), gradient_steps=5 * i, stochastic=[10.0 * i], deterministic=[20.0 * i],
+                 wall_clock_s=60.0 * (i + 1), cpu_s=50.0 * (i + 1)) for i in range(2)]  # fmt: skip
+    for seed in (0, 1):
+        record = dict(algo="nclql", env="Hopper-v4", seed=seed, status="finished", commit="abc", timesteps=50,
+                      gradient_steps=5, wall_clock_s=120.0, cpu_s=100.0, evaluations=rows)  # fmt: skip
+        (tmp_path / f"nclql_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
+    markdown = tmp_path / "docs" / "BENCHMARKS.md"
+    markdown.parent.mkdir()
+    markdown.write_text("# Benchmarks\n\nbefore\n\n" + long_runs.BEGIN + "\nstale\n" + long_runs.END + "\n\nafter\n")
+    for _ in range(2):  # a second report replaces the first
+        long_runs.main(["--report", "--results", str(tmp_path), "--markdown", str(markdown)])
+    text = markdown.read_text()
+    assert text.startswith("# Benchmarks\n\nbefore\n\n") and text.endswith("\n\nafter\n") and "stale" not in text
+    assert text.count(long_runs.BEGIN) == 1 and text.count(long_runs.END) == 1
+    assert long_runs.tables(long_runs.records(tmp_path)) in text
+    assert "| Hopper-v4 | nclql | finished | 2 | 50 | 10 ± 0 / 20 ± 0 |" in text
+    assert "![Hopper-v4 long runs](../Hopper-v4.png)" in text  # relative to the document
+    assert (tmp_path / "Hopper-v4.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_benchmarks_md_shows_the_tables_of_the_committed_runs():
+    """Whoever commits a run's history commits the tables made from it (``long_runs.py --report``)."""
+    long_runs = benchmark_script("long_runs")
+    text = (SCRIPT.parent.parent / "BENCHMARKS.md").read_text()
+    generated = text.split(long_runs.BEGIN, 1)[1].split(long_runs.END, 1)[0]
+    assert long_runs.tables(long_runs.records(SCRIPT.parent / "results" / "long")) in generated
+
+
 def test_the_curves_average_each_point_over_the_seeds_that_reached_it():
     long_runs = benchmark_script("long_runs")
     # seed 1 still running: two points where seeds 0 and 2 have three
