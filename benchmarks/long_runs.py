@@ -67,9 +67,14 @@ ALGORITHMS: dict[str, type[OffPolicyAlgorithm]] = {
 PROTOCOL = dict(n_envs=5, learning_starts=30_000, budget=500_000, eval_freq=25_000, eval_episodes=10)
 #: The two evaluations: the stochastic policy (the paper's) and the greedy one; keys of every evaluation row.
 MODES = ("stochastic", "deterministic")
+#: How the tables of the README name the algorithms.
+LABELS = {"nclql": "NC-LQL", "lql": "LQL", "sac": "SAC", "td3": "TD3", "tqc": "TQC", "crossq": "CrossQ"}
 #: The lines of BENCHMARKS.md between which ``--report`` writes the tables and figures.
 BEGIN = "<!-- long_runs.py --report: begin (generated, edits between these lines are overwritten) -->"
 END = "<!-- long_runs.py --report: end -->"
+#: The lines of README.md between which ``--report`` writes :func:`headline`.
+HEADLINE_BEGIN = "<!-- long_runs.py --report: headline (generated, edits between these lines are overwritten) -->"
+HEADLINE_END = "<!-- long_runs.py --report: headline end -->"
 #: rl_zoo3's keys that are not arguments of the algorithm.
 ZOO_ONLY = {"n_timesteps", "policy", "n_envs", "normalize", "env_wrapper", "callback", "frame_stack", "noise_type",
             "noise_std", "vec_env_wrapper", "monitor_kwargs", "env_kwargs"}  # fmt: skip
@@ -623,6 +628,31 @@ def hours_of(run: dict[str, Any]) -> str:
     return "cpu_s" if all(row.get("cpu_s") is not None for row in run["evaluations"]) else "wall_clock_s"
 
 
+def window_mean(rows: list[dict[str, Any]], until: int, window: int) -> tuple[float, float]:
+    """
+    :param rows: a run's evaluations
+    :param until: the point, in env steps
+    :param window: env steps averaged over before it
+    :return: the mean return of the stochastic and of the greedy policy over the evaluations in the window
+    """
+    rows = [row for row in rows if until - window < row["timesteps"] <= until]
+    stochastic, greedy = (float(np.mean([np.mean(row[mode]) for row in rows])) for mode in MODES)
+    return stochastic, greedy
+
+
+def reached(runs: list[dict[str, Any]], point: int) -> list[dict[str, Any]]:
+    """:return: the runs (records) that have been evaluated at ``point`` env steps or later"""
+    return [run for run in runs if run["evaluations"][-1]["timesteps"] >= point]
+
+
+def cell(values: list[tuple[float, float]]) -> str:
+    """:return: the seeds' mean of (stochastic, greedy) values and how many seeds, "-" where there are none"""
+    if not values:
+        return "-"
+    means = np.mean(values, axis=0)
+    return f"{means[0]:,.0f} / {means[1]:,.0f} ({len(values)})"
+
+
 def matched(
     runs: list[dict[str, Any]],
     steps: tuple[int, ...] = (100_000, 200_000, 300_000, 400_000, 500_000),
@@ -644,17 +674,6 @@ def matched(
     :return: two markdown tables, stochastic / greedy in each cell
     """
 
-    def windowed(rows: list[dict[str, Any]], until: int) -> tuple[float, float]:
-        rows = [row for row in rows if until - window < row["timesteps"] <= until]
-        stochastic, greedy = (float(np.mean([np.mean(row[mode]) for row in rows])) for mode in MODES)
-        return stochastic, greedy
-
-    def cell(values: list[tuple[float, float]]) -> str:
-        if not values:
-            return "-"
-        means = np.mean(values, axis=0)
-        return f"{means[0]:,.0f} / {means[1]:,.0f} ({len(values)})"
-
     groups = by_task_and_algorithm(runs)
     step_lines = [
         "| task | algorithm | " + " | ".join(f"{point // 1000}k env steps" for point in steps) + " |",
@@ -666,8 +685,7 @@ def matched(
     ]
     for (env, algo), group in groups.items():
         at_steps = [
-            [windowed(run["evaluations"], point) for run in group if run["evaluations"][-1]["timesteps"] >= point]
-            for point in steps
+            [window_mean(run["evaluations"], point, window) for run in reached(group, point)] for point in steps
         ]
         at_hours = []
         for point in hours:
@@ -676,11 +694,41 @@ def matched(
                 clock, rows = hours_of(run), run["evaluations"]
                 made = [row for row in rows if row[clock] <= point * 3600]
                 if made and (rows[-1][clock] >= point * 3600 or run["status"] == "finished"):
-                    values.append(windowed(rows, made[-1]["timesteps"]))
+                    values.append(window_mean(rows, made[-1]["timesteps"], window))
             at_hours.append(values)
         step_lines.append(f"| {env} | {algo} | " + " | ".join(cell(values) for values in at_steps) + " |")
         hour_lines.append(f"| {env} | {algo} | " + " | ".join(cell(values) for values in at_hours) + " |")
     return "\n".join(step_lines) + "\n\n" + "\n".join(hour_lines)
+
+
+def headline(runs: list[dict[str, Any]], point: int = PROTOCOL["budget"], window: int = 100_000) -> str:
+    """
+    The long runs in one table, for the README: a row per task, a column per algorithm (ours first), and in each
+    cell the mean return over the evaluations in the last ``window`` env steps before ``point`` (stochastic /
+    greedy), averaged over the seeds that reached it, how many, and the hours of one core a run took to get there
+    (as :func:`matched` reads them).
+
+    :param runs: the runs' records (:func:`records`)
+    :param point: the env steps compared at
+    :param window: env steps averaged over before it
+    :return: a markdown table
+    """
+    groups = by_task_and_algorithm(runs)
+    algos = [algo for algo in ALGORITHMS if any(key[1] == algo for key in groups)]
+    lines = ["| task | " + " | ".join(LABELS[algo] for algo in algos) + " |", "|---|" + "---|" * len(algos)]
+    for env in sorted({key[0] for key in groups}):
+        cells = []
+        for algo in algos:
+            there = reached(groups.get((env, algo), []), point)
+            if not there:
+                cells.append("-")
+                continue
+            hours = [next(row for row in run["evaluations"] if row["timesteps"] >= point)[hours_of(run)] / 3600
+                     for run in there]  # fmt: skip
+            means = cell([window_mean(run["evaluations"], point, window) for run in there])
+            cells.append(f"{means}, {np.mean(hours):.1f} h")
+        lines.append(f"| {env} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def tables(runs: list[dict[str, Any]]) -> str:
@@ -691,17 +739,20 @@ def tables(runs: list[dict[str, Any]]) -> str:
     return summary(runs) + "\n\n" + aggregate(runs) + "\n\n" + matched(runs)
 
 
-def report(runs: list[dict[str, Any]], figures: Path, markdown: Path) -> None:
+def report(runs: list[dict[str, Any]], figures: Path, markdown: Path, readme: Path) -> None:
     """
     Draw the curves (:func:`plot`) and put them, under the tables (:func:`tables`), between the markers
-    :data:`BEGIN` and :data:`END` of ``markdown``, so that the document shows exactly the committed histories.
+    :data:`BEGIN` and :data:`END` of ``markdown``, and :func:`headline` between those of ``readme``, so that both
+    documents show exactly the committed histories.
 
     :param runs: the runs' records (:func:`records`)
     :param figures: where the PNG files go
     :param markdown: BENCHMARKS.md
+    :param readme: README.md
     """
     links = [f"![{path.stem} long runs]({os.path.relpath(path, markdown.parent)})" for path in plot(runs, figures)]
     write_between_markers(markdown, [tables(runs), *links], BEGIN, END)
+    write_between_markers(readme, [headline(runs)], HEADLINE_BEGIN, HEADLINE_END)
 
 
 def standard_error(values: np.ndarray) -> float:
@@ -810,6 +861,7 @@ def main(argv: list[str] | None = None) -> None:
         help="only draw the curves and write them and the tables between the markers of --markdown",
     )  # fmt: skip
     parser.add_argument("--markdown", type=Path, default=BENCHMARKS_DIR.parent / "BENCHMARKS.md", help="--report's")
+    parser.add_argument("--readme", type=Path, default=BENCHMARKS_DIR.parent / "README.md", help="--report's")
     parser.add_argument(
         "--export", action="store_true",
         help="only copy the unfinished runs' last checkpoints into --results/checkpoints (as training does after each)",
@@ -827,8 +879,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {path}")
         return
     if args.report:
-        report(records(args.results), args.results, args.markdown)
-        print(f"wrote the tables and curves of {args.results} into {args.markdown}")
+        report(records(args.results), args.results, args.markdown, args.readme)
+        print(f"wrote the tables and curves of {args.results} into {args.markdown} and {args.readme}")
         return
     th.set_num_threads(args.threads)
     settings = dict(

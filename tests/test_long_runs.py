@@ -220,16 +220,18 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
 def test_the_report_writes_the_tables_and_curves_between_its_markers(tmp_path):
     long_runs = benchmark_script("long_runs")
     rows = [dict(timesteps=25 * (i + 1), gradient_steps=5 * i, stochastic=[10.0 * i], deterministic=[20.0 * i],
-                 wall_clock_s=60.0 * (i + 1), cpu_s=50.0 * (i + 1)) for i in range(2)]  # fmt: skip
+                 wall_clock_s=2000.0 * (i + 1), cpu_s=1800.0 * (i + 1)) for i in range(2)]  # fmt: skip
     for seed in (0, 1):
         record = dict(algo="nclql", env="Hopper-v4", seed=seed, status="finished", commit="abc", timesteps=50,
-                      gradient_steps=5, wall_clock_s=120.0, cpu_s=100.0, evaluations=rows)  # fmt: skip
+                      gradient_steps=5, wall_clock_s=4000.0, cpu_s=3600.0, evaluations=rows)  # fmt: skip
         (tmp_path / f"nclql_Hopper-v4_seed{seed}.json").write_text(json.dumps(record))
-    markdown = tmp_path / "docs" / "BENCHMARKS.md"
+    (tmp_path / "sac_Hopper-v4_seed0.json").write_text(json.dumps({**record, "algo": "sac", "seed": 0}))
+    markdown, readme = tmp_path / "docs" / "BENCHMARKS.md", tmp_path / "README.md"
     markdown.parent.mkdir()
     markdown.write_text("# Benchmarks\n\nbefore\n\n" + long_runs.BEGIN + "\nstale\n" + long_runs.END + "\n\nafter\n")
+    readme.write_text("# sb3-lql\n")  # no markers: the headline is appended
     for _ in range(2):  # a second report replaces the first
-        long_runs.main(["--report", "--results", str(tmp_path), "--markdown", str(markdown)])
+        long_runs.main(["--report", "--results", str(tmp_path), "--markdown", str(markdown), "--readme", str(readme)])
     text = markdown.read_text()
     assert text.startswith("# Benchmarks\n\nbefore\n\n") and text.endswith("\n\nafter\n") and "stale" not in text
     assert text.count(long_runs.BEGIN) == 1 and text.count(long_runs.END) == 1
@@ -237,14 +239,26 @@ def test_the_report_writes_the_tables_and_curves_between_its_markers(tmp_path):
     assert "| Hopper-v4 | nclql | finished | 2 | 50 | 10 ± 0 / 20 ± 0 |" in text
     assert "![Hopper-v4 long runs](../Hopper-v4.png)" in text  # relative to the document
     assert (tmp_path / "Hopper-v4.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the README's table: the 500,000 env steps of the protocol are not reached here
+    runs = long_runs.records(tmp_path)
+    assert readme.read_text() == "\n\n".join(
+        ["# sb3-lql\n", long_runs.HEADLINE_BEGIN, long_runs.headline(runs), long_runs.HEADLINE_END + "\n"]
+    )
+    assert long_runs.headline(runs).splitlines()[2] == "| Hopper-v4 | - | - |"
+    # at 50 env steps with a window of 50: both evaluations (0 and 10, greedy 0 and 20), 2 seeds, 1 h of CPU each
+    assert long_runs.headline(runs, point=50, window=50).splitlines() == [
+        "| task | NC-LQL | SAC |", "|---|---|---|", "| Hopper-v4 | 5 / 10 (2), 1.0 h | 5 / 10 (1), 1.0 h |"
+    ]  # fmt: skip
 
 
-def test_benchmarks_md_shows_the_tables_of_the_committed_runs():
+def test_the_documents_show_the_tables_of_the_committed_runs():
     """Whoever commits a run's history commits the tables made from it (``long_runs.py --report``)."""
     long_runs = benchmark_script("long_runs")
+    runs = long_runs.records(SCRIPT.parent / "results" / "long")
     text = (SCRIPT.parent.parent / "BENCHMARKS.md").read_text()
-    generated = text.split(long_runs.BEGIN, 1)[1].split(long_runs.END, 1)[0]
-    assert long_runs.tables(long_runs.records(SCRIPT.parent / "results" / "long")) in generated
+    assert long_runs.tables(runs) in text.split(long_runs.BEGIN, 1)[1].split(long_runs.END, 1)[0]
+    text = (SCRIPT.parent.parent / "README.md").read_text()
+    assert long_runs.headline(runs) in text.split(long_runs.HEADLINE_BEGIN, 1)[1].split(long_runs.HEADLINE_END, 1)[0]
 
 
 def test_the_curves_average_each_point_over_the_seeds_that_reached_it():
