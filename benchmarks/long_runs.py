@@ -858,7 +858,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plot", action="store_true", help="only draw the learning curves of the runs in --results")
     parser.add_argument(
         "--report", action="store_true",
-        help="only draw the curves and write them and the tables between the markers of --markdown",
+        help="only draw the curves, write them and the tables into --markdown and the headline table into --readme",
     )  # fmt: skip
     parser.add_argument("--markdown", type=Path, default=BENCHMARKS_DIR.parent / "BENCHMARKS.md", help="--report's")
     parser.add_argument("--readme", type=Path, default=BENCHMARKS_DIR.parent / "README.md", help="--report's")
