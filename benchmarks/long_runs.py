@@ -575,10 +575,10 @@ def summary(runs: list[dict[str, Any]]) -> str:
 def aggregate(runs: list[dict[str, Any]]) -> str:
     """
     :param runs: the runs' records (:func:`records`)
-    :return: a markdown table: per task and algorithm, over its finished runs and, in a row of their own, over its
-        runs still in progress (at the points they reached), mean ± standard error over seeds of the final and the
-        best mean return and of the area under the curve (the mean return over the evaluations made), for both
-        policies, and the wall-clock and CPU time per run
+    :return: a markdown table: per task and algorithm, over its finished runs and, in rows of their own, over its
+        runs still in progress that reached the same number of env steps, mean ± standard error over seeds of the
+        final and the best mean return and of the area under the curve (the mean return over the evaluations made),
+        for both policies, and the wall-clock and CPU time per run
     """
 
     def mean_se(values: list[float], digits: int = 0) -> str:
@@ -592,8 +592,15 @@ def aggregate(runs: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (env, algo), group in by_task_and_algorithm(runs).items():
-        for status in ("finished", "running"):
-            subset = [run for run in group if (run["status"] == "finished") == (status == "finished")]
+        finished = [run for run in group if run["status"] == "finished"]
+        running = [run for run in group if run["status"] != "finished"]
+        # Runs in progress are pooled only with runs that reached the same point: a mean over runs at 25k and at
+        # 400k env steps would describe neither.
+        subsets = [("finished", finished)] + [
+            ("running", [run for run in running if run["timesteps"] == point])
+            for point in sorted({run["timesteps"] for run in running}, reverse=True)
+        ]
+        for status, subset in subsets:
             if not subset:
                 continue
             cells = []

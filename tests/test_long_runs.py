@@ -215,6 +215,14 @@ def test_the_aggregate_table_and_the_curves_sum_over_seeds(tmp_path):
     assert "| Hopper-v4 | sac | 1,000 / 1,010 (1) | 150 / 160 (2) | 400 / 410 (2) | 400 / 410 (2) |" in hours
     (written,) = long_runs.plot(long_runs.records(tmp_path), tmp_path)
     assert written.name == "Hopper-v4.png" and written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second run in progress that got less far has a row of its own: no mean over runs at 30 and at 25 env steps
+    rows = [dict(timesteps=25, gradient_steps=0, stochastic=[40.0], deterministic=[50.0], wall_clock_s=360.0)]
+    record = dict(algo="sac", env="Hopper-v4", seed=3, status="running", commit="def", timesteps=25,
+                  gradient_steps=0, wall_clock_s=360.0, evaluations=rows)  # fmt: skip
+    (tmp_path / "sac_Hopper-v4_seed3.json").write_text(json.dumps(record))
+    table = long_runs.aggregate(long_runs.records(tmp_path))
+    assert "| Hopper-v4 | sac | running | 1 | 30 | 1,000 / 1,010 | 1,000 / 1,010 | 1,000 / 1,010 | 1.00 |" in table
+    assert "| Hopper-v4 | sac | running | 1 | 25 | 40 / 50 | 40 / 50 | 40 / 50 | 0.10 | - | `def` |" in table
 
 
 def test_the_report_writes_the_tables_and_curves_between_its_markers(tmp_path):
