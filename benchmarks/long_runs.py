@@ -36,6 +36,7 @@ import pickle
 import platform
 import shutil
 import subprocess
+import textwrap
 import time
 from collections.abc import Iterator
 from importlib import metadata
@@ -713,20 +714,31 @@ def headline(runs: list[dict[str, Any]], point: int = PROTOCOL["budget"], window
     The long runs in one table, for the README: a row per task, a column per algorithm (ours first), and in each
     cell the mean return over the evaluations in the last ``window`` env steps before ``point`` (stochastic /
     greedy), averaged over the seeds that reached it, how many, and the hours of one core a run took to get there
-    (as :func:`matched` reads them).
+    (as :func:`matched` reads them). Under it, a line says what the table leaves out: the algorithms not run on a
+    task (a dash), and the runs short of ``point`` (a dash, or fewer seeds than the others) with how far they got,
+    so that the README's prose need not keep count.
 
     :param runs: the runs' records (:func:`records`)
     :param point: the env steps compared at
     :param window: env steps averaged over before it
-    :return: a markdown table
+    :return: a markdown table, and the line under it where something is left out
     """
     groups = by_task_and_algorithm(runs)
     algos = [algo for algo in ALGORITHMS if any(key[1] == algo for key in groups)]
     lines = ["| task | " + " | ".join(LABELS[algo] for algo in algos) + " |", "|---|" + "---|" * len(algos)]
+    not_run, short = [], []
     for env in sorted({key[0] for key in groups}):
+        missing = [LABELS[algo] for algo in algos if (env, algo) not in groups]
+        if missing:
+            not_run.append(f"{listed(missing)} on {env}")
         cells = []
         for algo in algos:
-            there = reached(groups.get((env, algo), []), point)
+            group = groups.get((env, algo), [])
+            there = reached(group, point)
+            behind = sorted(run["evaluations"][-1]["timesteps"] for run in group if run not in there)
+            if behind:
+                furthest = listed([f"{steps:,}" for steps in dict.fromkeys(behind)])
+                short.append(f"{LABELS[algo]} on {env}, {counted(len(behind), 'run')} at {furthest}")
             if not there:
                 cells.append("-")
                 continue
@@ -735,7 +747,15 @@ def headline(runs: list[dict[str, Any]], point: int = PROTOCOL["budget"], window
             means = cell([window_mean(run["evaluations"], point, window) for run in there])
             cells.append(f"{means}, {np.mean(hours):.1f} h")
         lines.append(f"| {env} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    notes = ([f"Not run: {'; '.join(not_run)}."] if not_run else []) + (
+        [f"Short of {point:,} env steps, so left out above: {'; '.join(short)}."] if short else []
+    )
+    return "\n".join(lines) + ("\n\n" + textwrap.fill(" ".join(notes), 118) if notes else "")
+
+
+def listed(items: list[str]) -> str:
+    """:return: the items as prose, e.g. "a", "a and b", "a, b and c" """
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def tables(runs: list[dict[str, Any]]) -> str:

@@ -253,6 +253,18 @@ def test_the_report_writes_the_tables_and_curves_between_its_markers(tmp_path):
         ["# sb3-lql\n", long_runs.HEADLINE_BEGIN, long_runs.headline(runs), long_runs.HEADLINE_END + "\n"]
     )
     assert long_runs.headline(runs).splitlines()[2] == "| Hopper-v4 | - | - |"
+    # under the table, what it leaves out: here every run is short of the protocol's budget
+    assert long_runs.headline(runs).split("\n\n")[1] == (
+        "Short of 500,000 env steps, so left out above: NC-LQL on Hopper-v4, 2 runs at 50; "
+        "SAC on Hopper-v4, 1 run at 50."
+    )
+    # an algorithm with no run on a task is named as not run; runs that got different distances are each counted
+    (tmp_path / "sac_Walker2d-v4_seed0.json").write_text(json.dumps({**record, "algo": "sac", "env": "Walker2d-v4"}))
+    short = {**record, "algo": "sac", "env": "Walker2d-v4", "seed": 1, "timesteps": 25, "evaluations": rows[:1]}
+    (tmp_path / "sac_Walker2d-v4_seed1.json").write_text(json.dumps(short))
+    assert long_runs.headline(long_runs.records(tmp_path), point=50, window=50).split("\n\n")[1] == (
+        "Not run: NC-LQL on Walker2d-v4. Short of 50 env steps, so left out above: SAC on Walker2d-v4, 1 run at 25."
+    )
     # at 50 env steps with a window of 50: both evaluations (0 and 10, greedy 0 and 20), 2 seeds, 1 h of CPU each
     assert long_runs.headline(runs, point=50, window=50).splitlines() == [
         "| task | NC-LQL | SAC |", "|---|---|---|", "| Hopper-v4 | 5 / 10 (2), 1.0 h | 5 / 10 (1), 1.0 h |"
