@@ -754,7 +754,10 @@ def headline(runs: list[dict[str, Any]], point: int = PROTOCOL["budget"], window
 
 
 def listed(items: list[str]) -> str:
-    """:return: the items as prose, e.g. "a", "a and b", "a, b and c" """
+    """
+    :param items: at least one
+    :return: the items as prose, e.g. "a", "a and b", "a, b and c"
+    """
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
