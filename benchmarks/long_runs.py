@@ -735,7 +735,7 @@ def headline(runs: list[dict[str, Any]], point: int = PROTOCOL["budget"], window
         for algo in algos:
             group = groups.get((env, algo), [])
             there = reached(group, point)
-            behind = sorted(run["evaluations"][-1]["timesteps"] for run in group if run not in there)
+            behind = sorted(steps for steps in (run["evaluations"][-1]["timesteps"] for run in group) if steps < point)
             if behind:
                 furthest = listed([f"{steps:,}" for steps in dict.fromkeys(behind)])
                 short.append(f"{LABELS[algo]} on {env}, {counted(len(behind), 'run')} at {furthest}")
